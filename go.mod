@@ -1,0 +1,3 @@
+module github.com/nextshare/nextshare
+
+go 1.26
