@@ -117,6 +117,14 @@ func TestSet(t *testing.T) {
 	if s.Count() != 97 {
 		t.Errorf("after SetLimit count %d", s.Count())
 	}
+	r := NewSet(0, 0)
+	r.Add(140)
+	r.SetLimit(100)
+	r.SetLimit(1000)
+	r.Add(150)
+	if r.Has(140) || r.Count() != 1 {
+		t.Error("chunks dropped by SetLimit came back")
+	}
 	if _, ok := NewSet(10, 10).NextMissing(10); ok {
 		t.Error("NextMissing past limit")
 	}

@@ -50,6 +50,8 @@ func (s *Set) SetLimit(limit uint64) {
 	s.limit = limit
 	w := (limit + 63) / 64
 	if uint64(len(s.words)) > w {
+		// Clear the dropped words: grow reslices into this capacity later.
+		clear(s.words[w:])
 		s.words = s.words[:w]
 	}
 	if rem := limit % 64; rem != 0 && uint64(len(s.words)) == w {
