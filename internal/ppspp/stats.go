@@ -1,0 +1,56 @@
+package ppspp
+
+import "sync/atomic"
+
+// Stats counts what the engine did and, above all, what it refused. All
+// fields are updated atomically and may be read at any time.
+type Stats struct {
+	DatagramsIn, DatagramsOut atomic.Uint64
+	BytesIn, BytesOut         atomic.Uint64
+
+	// Refused input, one counter per reason.
+	Malformed      atomic.Uint64 // datagram or message that does not parse
+	UnknownChannel atomic.Uint64 // destination channel we never allocated
+	UnknownSwarm   atomic.Uint64 // handshake for a swarm we do not serve
+	BadHandshake   atomic.Uint64 // unsupported version, method or missing option
+	BadRange       atomic.Uint64 // chunk range outside the content
+	CorruptChunks  atomic.Uint64 // DATA that failed Merkle verification
+	BadHashes      atomic.Uint64 // INTEGRITY that contradicted verified hashes
+	PeersDropped   atomic.Uint64 // channels closed because the peer misbehaved
+	Other          atomic.Uint64 // datagrams handed to the non-PPSPP handler (DHT)
+
+	ChunksVerified  atomic.Uint64
+	ChunksPending   atomic.Uint64 // DATA held until its uncle hashes arrive
+	Duplicates      atomic.Uint64 // verified chunk received again
+	ChunksSent      atomic.Uint64
+	Retransmits     atomic.Uint64
+	RequestTimeouts atomic.Uint64
+	Losses          atomic.Uint64
+	Channels        atomic.Int64
+}
+
+// Snapshot is a plain copy of Stats.
+type Snapshot struct {
+	DatagramsIn, DatagramsOut, BytesIn, BytesOut                       uint64
+	Malformed, UnknownChannel, UnknownSwarm, BadHandshake, BadRange    uint64
+	CorruptChunks, BadHashes, PeersDropped, Other                      uint64
+	ChunksVerified, ChunksPending, Duplicates, ChunksSent, Retransmits uint64
+	RequestTimeouts, Losses                                            uint64
+	Channels                                                           int64
+}
+
+// Snapshot returns a copy of the counters.
+func (s *Stats) Snapshot() Snapshot {
+	return Snapshot{
+		DatagramsIn: s.DatagramsIn.Load(), DatagramsOut: s.DatagramsOut.Load(),
+		BytesIn: s.BytesIn.Load(), BytesOut: s.BytesOut.Load(),
+		Malformed: s.Malformed.Load(), UnknownChannel: s.UnknownChannel.Load(),
+		UnknownSwarm: s.UnknownSwarm.Load(), BadHandshake: s.BadHandshake.Load(),
+		BadRange: s.BadRange.Load(), CorruptChunks: s.CorruptChunks.Load(),
+		BadHashes: s.BadHashes.Load(), PeersDropped: s.PeersDropped.Load(), Other: s.Other.Load(),
+		ChunksVerified: s.ChunksVerified.Load(), ChunksPending: s.ChunksPending.Load(),
+		Duplicates: s.Duplicates.Load(), ChunksSent: s.ChunksSent.Load(),
+		Retransmits: s.Retransmits.Load(), RequestTimeouts: s.RequestTimeouts.Load(),
+		Losses: s.Losses.Load(), Channels: s.Channels.Load(),
+	}
+}

@@ -1,0 +1,182 @@
+package ppspp
+
+import (
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/nextshare/nextshare/internal/bin"
+	"github.com/nextshare/nextshare/internal/merkle"
+	"github.com/nextshare/nextshare/internal/picker"
+	"github.com/nextshare/nextshare/internal/store"
+)
+
+// Swarm is one piece of content served and, if incomplete, downloaded by
+// the engine. Its methods are safe for concurrent use.
+type Swarm struct {
+	e       *Engine
+	content *Content
+	tree    *merkle.Tree
+	st      *store.Store
+	root    []byte
+
+	done     chan struct{}
+	doneOnce sync.Once
+
+	// Fields below are owned by the loop goroutine.
+	pk        *picker.Picker // nil once complete
+	have      *bin.Set       // verified chunks: a copy of the store's, kept by the loop
+	channels  map[uint32]*channel
+	nextPeer  picker.PeerID
+	banned    map[netip.AddrPort]bool
+	peaks     []bin.Bin
+	newHave   []bin.Range // chunks verified during this batch, for HAVE
+	bytesFrom map[netip.AddrPort]uint64
+	bytesTo   map[netip.AddrPort]uint64
+	lastCkpt  time.Time
+	dirty     bool
+	started   time.Time
+	scratch   []uint64
+	retxs     []bool
+	nodes     []merkle.Node
+	ranges    []bin.Range
+}
+
+func newSwarm(e *Engine, c *Content) *Swarm {
+	s := &Swarm{
+		e:         e,
+		content:   c,
+		tree:      c.Tree,
+		st:        c.Store,
+		root:      append([]byte(nil), c.Tree.Root()...),
+		done:      make(chan struct{}),
+		channels:  make(map[uint32]*channel),
+		banned:    make(map[netip.AddrPort]bool),
+		bytesFrom: make(map[netip.AddrPort]uint64),
+		bytesTo:   make(map[netip.AddrPort]uint64),
+		started:   time.Now(),
+		have:      c.Store.Have().Clone(),
+	}
+	if c.Tree.Known() {
+		s.layout()
+	}
+	if s.complete() {
+		s.finish()
+	} else {
+		cfg := picker.DefaultConfig()
+		cfg.Seed = uint64(time.Now().UnixNano())
+		s.pk = picker.New(c.Tree.NumChunks(), cfg)
+		if s.tree.Known() {
+			s.have.Ranges(func(r bin.Range) bool {
+				for i := r.Start; i <= r.End; i++ {
+					s.pk.Have(i)
+				}
+				return true
+			})
+		}
+	}
+	return s
+}
+
+// Root returns the swarm ID (the Merkle root hash).
+func (s *Swarm) Root() []byte { return s.root }
+
+// Content returns the swarm's content.
+func (s *Swarm) Content() *Content { return s.content }
+
+// Done is closed when every chunk is verified and stored.
+func (s *Swarm) Done() <-chan struct{} { return s.done }
+
+// layout records the tree's peaks once they are known.
+func (s *Swarm) layout() {
+	s.peaks = s.peaks[:0]
+	for _, p := range s.tree.Peaks() {
+		s.peaks = append(s.peaks, p.Bin)
+	}
+}
+
+func (s *Swarm) complete() bool {
+	n := s.tree.NumChunks()
+	return n > 0 && s.have.Count() == n
+}
+
+// peakOf returns the peak covering chunk i.
+func (s *Swarm) peakOf(i uint64) bin.Bin {
+	for _, p := range s.peaks {
+		if p.FirstChunk() <= i && i <= p.LastChunk() {
+			return p
+		}
+	}
+	return bin.None
+}
+
+func (s *Swarm) finish() {
+	if s.st.Meta().Size < 0 && s.tree.Size() > 0 {
+		s.st.SetSize(s.tree.Size())
+	}
+	if !s.st.Complete() {
+		if err := s.st.Finish(); err != nil {
+			s.e.log.Warn("finish download", "err", err)
+			return
+		}
+	}
+	s.pk = nil
+	s.doneOnce.Do(func() { close(s.done) })
+}
+
+func (s *Swarm) checkpoint() {
+	if s.dirty {
+		if err := s.st.Checkpoint(); err != nil {
+			s.e.log.Warn("checkpoint", "err", err)
+		}
+		s.dirty = false
+	}
+}
+
+// PeerInfo describes one channel.
+type PeerInfo struct {
+	Addr      netip.AddrPort
+	BytesFrom uint64
+	BytesTo   uint64
+}
+
+// Info is a snapshot of a swarm's progress.
+type Info struct {
+	Root       []byte
+	NumChunks  uint64 // 0 while unknown
+	HaveChunks uint64
+	Size       int64 // -1 while unknown
+	Complete   bool
+	Peers      []PeerInfo
+	// BytesFrom counts verified payload bytes by source address, including
+	// peers whose channels have closed.
+	BytesFrom map[netip.AddrPort]uint64
+}
+
+// Info returns a snapshot of the swarm's progress.
+func (s *Swarm) Info() Info {
+	var in Info
+	s.e.do(func() {
+		in = Info{
+			Root:       s.root,
+			NumChunks:  s.tree.NumChunks(),
+			HaveChunks: s.have.Count(),
+			Size:       s.tree.Size(),
+			Complete:   s.complete(),
+			BytesFrom:  make(map[netip.AddrPort]uint64),
+		}
+		for a, n := range s.bytesFrom {
+			in.BytesFrom[a] += n
+		}
+		for _, c := range s.channels {
+			if !c.established {
+				continue
+			}
+			in.Peers = append(in.Peers, PeerInfo{Addr: c.addr, BytesFrom: c.bytesFrom, BytesTo: c.bytesTo})
+			if c.bytesFrom > 0 {
+				in.BytesFrom[c.addr] += c.bytesFrom
+			}
+		}
+	})
+	return in
+}

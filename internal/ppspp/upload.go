@@ -1,0 +1,334 @@
+package ppspp
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/nextshare/nextshare/internal/bin"
+	"github.com/nextshare/nextshare/internal/merkle"
+	"github.com/nextshare/nextshare/internal/ppspp/wire"
+)
+
+// perChunkWire estimates the bytes one DATA datagram puts on the wire, for
+// the congestion window.
+func (s *Swarm) perChunkWire() int { return s.tree.ChunkSize() + 4 + 1 + 8 + 8 + 28 }
+
+func (s *Swarm) onRequest(c *channel, r bin.Range) {
+	if !s.tree.Known() || !s.inContent(r) {
+		return
+	}
+	if c.chokingPeer {
+		return
+	}
+	if c.reqChunks+r.Len() > maxQueuedChunks {
+		return // the peer asks faster than it could possibly drain
+	}
+	c.pushReq(queued{r: r}, false)
+}
+
+// markAcked records that the peer has verified the subtree b, which implies
+// it holds the hashes on b's path to its peak and their siblings.
+func (s *Swarm) markAcked(c *channel, b bin.Bin) {
+	peak := s.peakOf(b.FirstChunk())
+	if peak == bin.None {
+		return
+	}
+	for n := b; ; n = n.Parent() {
+		if added, _ := c.acked.Add(uint64(n)); !added && n != b {
+			return
+		}
+		if n == peak || n.Layer() >= peak.Layer() {
+			return
+		}
+		c.acked.Add(uint64(n.Sibling()))
+	}
+}
+
+// markSent records that the peer will know the hashes on chunk i's path
+// once it verifies i.
+func (s *Swarm) markSent(c *channel, i uint64) {
+	peak := s.peakOf(i)
+	for n := bin.Chunk(i); ; n = n.Parent() {
+		if added, _ := c.known.Add(uint64(n)); !added {
+			return
+		}
+		if n == peak || n.Layer() >= peak.Layer() {
+			return
+		}
+	}
+}
+
+func (s *Swarm) onAck(c *channel, r bin.Range, delayUS int64, now time.Time) {
+	if !s.tree.Known() || !s.inContent(r) {
+		return
+	}
+	c.peerHave.AddRange(r)
+	var ackedBytes int
+	for i := r.Start; i <= r.End; i++ {
+		s.markAcked(c, bin.Chunk(i))
+		seq, ok := c.inflightIdx[i]
+		if !ok {
+			continue
+		}
+		delete(c.inflightIdx, i)
+		e := &c.inflight[c.inflightHead+int(seq-c.inflightSeq)]
+		if e.acked {
+			continue
+		}
+		e.acked = true
+		c.inflightBytes -= e.size
+		ackedBytes += e.size
+		if !e.retx {
+			c.rtt.Sample(now.Sub(e.at))
+		}
+		if seq > c.maxAckedSeq {
+			c.maxAckedSeq = seq
+		}
+	}
+	if ackedBytes > 0 {
+		c.cc.OnAck(now, ackedBytes, time.Duration(delayUS)*time.Microsecond)
+	}
+	// Pop acknowledged entries; an unacknowledged one that dupThresh later
+	// ones overtook was lost: queue it again, at the front.
+	var lost []uint64
+	for c.inflightHead < len(c.inflight) {
+		e := &c.inflight[c.inflightHead]
+		seq := c.inflightSeq
+		if !e.acked {
+			if seq+dupThresh > c.maxAckedSeq {
+				break
+			}
+			delete(c.inflightIdx, e.chunk)
+			c.inflightBytes -= e.size
+			lost = append(lost, e.chunk)
+		}
+		c.inflightHead++
+		c.inflightSeq++
+	}
+	c.compactInflight()
+	if len(lost) > 0 {
+		s.e.stats.Losses.Add(uint64(len(lost)))
+		if now.Sub(c.lastLoss) > c.rtt.SRTT() {
+			c.cc.OnLoss(now)
+			c.lastLoss = now
+		}
+		for j := len(lost) - 1; j >= 0; j-- {
+			c.pushReq(queued{r: bin.Range{Start: lost[j], End: lost[j]}, retx: true}, true)
+		}
+	}
+}
+
+func (c *channel) compactInflight() {
+	if c.inflightHead == len(c.inflight) {
+		c.inflight = c.inflight[:0]
+		c.inflightHead = 0
+	} else if c.inflightHead > 4096 && c.inflightHead*2 > len(c.inflight) {
+		n := copy(c.inflight, c.inflight[c.inflightHead:])
+		c.inflight = c.inflight[:n]
+		c.inflightHead = 0
+	}
+}
+
+// checkRTO retransmits everything in flight when the oldest datagram has
+// waited longer than the retransmission timeout (RFC 6298, RFC 6817 §2.4.2).
+func (s *Swarm) checkRTO(c *channel, now time.Time) {
+	if c.inflightLen() == 0 {
+		return
+	}
+	first := c.inflight[c.inflightHead]
+	if now.Sub(first.at) < c.rtt.RTO() {
+		return
+	}
+	var lost []uint64
+	for _, e := range c.inflight[c.inflightHead:] {
+		if !e.acked {
+			lost = append(lost, e.chunk)
+			delete(c.inflightIdx, e.chunk)
+		}
+	}
+	c.inflightSeq += uint64(len(c.inflight) - c.inflightHead)
+	c.inflight = c.inflight[:0]
+	c.inflightHead = 0
+	c.inflightBytes = 0
+	c.cc.OnTimeout(now)
+	s.e.stats.Losses.Add(uint64(len(lost)))
+	for j := len(lost) - 1; j >= 0; j-- {
+		c.pushReq(queued{r: bin.Range{Start: lost[j], End: lost[j]}, retx: true}, true)
+	}
+}
+
+// sendData sends queued chunks to c as far as its congestion window
+// allows: first the INTEGRITY messages the peer needs (peaks, then uncles
+// largest first, RFC 7574 §5.6), in their own datagrams, then one DATA
+// datagram per chunk, all the same size so the batch can leave in one GSO
+// send.
+func (s *Swarm) sendData(c *channel, now time.Time) {
+	if !c.established || c.chokingPeer || c.queueLen() == 0 || !s.tree.Known() {
+		return
+	}
+	per := s.perChunkWire()
+	have := s.have
+	for round := 0; round < 8 && c.queueLen() > 0; round++ {
+		budget := c.cc.Window() - c.inflightBytes
+		if budget < per {
+			if c.inflightLen() > 0 {
+				return
+			}
+			budget = per
+		}
+		chunks, retxs := s.scratch[:0], s.retxs[:0]
+		for len(chunks) < 64 && budget >= per {
+			i, retx, ok := c.popChunk()
+			if !ok {
+				break
+			}
+			if !have.Has(i) || c.peerHave.Has(i) {
+				continue
+			}
+			if _, busy := c.inflightIdx[i]; busy {
+				continue
+			}
+			chunks = append(chunks, i)
+			retxs = append(retxs, retx)
+			budget -= per
+		}
+		s.scratch, s.retxs = chunks, retxs
+		if len(chunks) == 0 {
+			return
+		}
+		nodes := s.nodes[:0]
+		// Peaks go first on a channel, and again while the peer has
+		// verified nothing (the datagram that carried them may be lost).
+		if !c.peaksSent || retxs[0] && c.acked.Count() == 0 {
+			for _, p := range s.tree.Peaks() {
+				nodes = append(nodes, p)
+				c.known.Add(uint64(p.Bin))
+			}
+			c.peaksSent = true
+		}
+		for k, i := range chunks {
+			from := len(nodes)
+			if retxs[k] {
+				nodes = s.tree.Uncles(nodes, i, c.ackedFn)
+			} else {
+				nodes = s.tree.Uncles(nodes, i, c.knownFn)
+			}
+			for _, nd := range nodes[from:] {
+				c.known.Add(uint64(nd.Bin))
+			}
+			s.markSent(c, i)
+		}
+		s.nodes = nodes
+		s.sendIntegrity(c, nodes)
+		ts := uint64(now.UnixMicro())
+		for k, i := range chunks {
+			data, err := s.st.Chunk(i)
+			if err != nil {
+				continue
+			}
+			b := s.e.out.begin(c.remote)
+			b = wire.Data{Range: bin.Range{Start: i, End: i}, Timestamp: ts, Payload: data}.Append(b, c.params)
+			s.e.out.commit(b, c.addr)
+			c.inflightIdx[i] = c.inflightSeq + uint64(c.inflightLen())
+			c.inflight = append(c.inflight, sent{chunk: i, at: now, size: per, retx: retxs[k]})
+			c.inflightBytes += per
+			c.bytesTo += uint64(len(data))
+			s.e.stats.ChunksSent.Add(1)
+			if retxs[k] {
+				s.e.stats.Retransmits.Add(1)
+			}
+		}
+		c.lastSend = now
+	}
+}
+
+func (s *Swarm) sendIntegrity(c *channel, nodes []merkle.Node) {
+	if len(nodes) == 0 {
+		return
+	}
+	b := s.e.out.begin(c.remote)
+	for _, nd := range nodes {
+		m := wire.Integrity{Range: nd.Bin.Range(), Hash: nd.Hash}
+		if len(b)+m.Len(c.params) > maxPayload {
+			s.e.out.commit(b, c.addr)
+			b = s.e.out.begin(c.remote)
+		}
+		b = m.Append(b, c.params)
+	}
+	s.e.out.commit(b, c.addr)
+}
+
+// pump runs the upload side of every channel.
+func (s *Swarm) pump(now time.Time) {
+	for _, c := range s.channels {
+		s.sendData(c, now)
+	}
+}
+
+func (s *Swarm) onTick(now time.Time) {
+	ka := s.e.cfg.KeepAlive
+	for _, c := range s.channels {
+		if !c.established {
+			if now.Sub(c.hsSent) >= time.Second<<min(c.hsTries-1, 4) {
+				if c.hsTries >= 5 {
+					s.e.dropChannel(c, "no handshake reply")
+					continue
+				}
+				s.sendHandshake(c, now)
+			}
+			continue
+		}
+		if now.Sub(c.lastRecv) > 6*ka {
+			s.e.sendClose(c)
+			s.e.dropChannel(c, "timed out")
+			continue
+		}
+		s.checkRTO(c, now)
+		s.expireRequests(c, now)
+		if b := s.appendRequests(c, s.e.out.begin(c.remote), now); len(b) > 4 {
+			s.e.out.commit(b, c.addr)
+			c.lastSend = now
+		} else if now.Sub(c.lastSend) >= ka {
+			s.e.out.commit(b, c.addr) // KEEPALIVE: the channel ID alone (§8.14)
+			c.lastSend = now
+		}
+	}
+	if s.dirty && now.Sub(s.lastCkpt) >= time.Second {
+		s.checkpoint()
+		s.lastCkpt = now
+	}
+}
+
+// onPexReq answers with the addresses of other peers in the swarm
+// (RFC 7574 §8.13).
+func (s *Swarm) onPexReq(c *channel, now time.Time) {
+	b := s.e.out.begin(c.remote)
+	n := 0
+	for _, o := range s.channels {
+		if o == c || !o.established || n >= 16 {
+			continue
+		}
+		var m wire.Message
+		if o.addr.Addr().Is4() {
+			m = wire.PexResV4{Addr: o.addr}
+		} else {
+			m = wire.PexResV6{Addr: o.addr}
+		}
+		if len(b)+m.Len(c.params) > maxPayload {
+			break
+		}
+		b = m.Append(b, c.params)
+		n++
+	}
+	if n > 0 {
+		s.e.out.commit(b, c.addr)
+		c.lastSend = now
+	}
+}
+
+func (s *Swarm) onPexRes(a netip.AddrPort, now time.Time) {
+	if s.pk == nil {
+		return // a seeder does not need more peers; they come to it
+	}
+	s.connect(a.Addr().Unmap(), a.Port(), now)
+}
