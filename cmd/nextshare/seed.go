@@ -1,0 +1,40 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/nextshare/nextshare/internal/node"
+	"github.com/nextshare/nextshare/internal/uri"
+)
+
+type seedCmd struct {
+	Listen    string   `default:":7574" help:"UDP address to listen on."`
+	HashFunc  string   `name:"hash" default:"sha1" enum:"sha1,sha256" help:"Merkle hash function."`
+	ChunkSize int      `default:"1024" help:"Chunk size in bytes."`
+	Files     []string `arg:"" type:"existingfile" help:"Files to seed."`
+}
+
+func (c *seedCmd) Run(g *globals) error {
+	conn, err := node.ListenUDP(c.Listen)
+	if err != nil {
+		return err
+	}
+	n, err := node.New(node.Config{Conn: conn, Logger: g.log, ChunkSize: c.ChunkSize})
+	if err != nil {
+		conn.Close()
+		return err
+	}
+	defer n.Close()
+	f := hashFunc(c.HashFunc)
+	for _, path := range c.Files {
+		s, err := n.Seed(path, f)
+		if err != nil {
+			return err
+		}
+		info := s.Info()
+		fmt.Printf("%s\t%s\n", uri.URI{Root: s.Root(), Func: f, Size: info.Size}.String(), path)
+	}
+	fmt.Printf("seeding on %s; Ctrl-C to stop\n", n.Engine.LocalAddr())
+	<-g.ctx.Done()
+	return nil
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs every test: installs what the tests need (idempotently, quietly),
+# then vet, staticcheck, the race-enabled test suite and short fuzz runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/local/go/bin"
+export PATH="$PATH:$(go env GOPATH)/bin"
+
+# Debian packages used by tests and benchmarks.
+need=()
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+/usr/bin/python3 -c 'import libtorrent' >/dev/null 2>&1 || need+=(python3-libtorrent)
+if [ ${#need[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
+	echo "installing: ${need[*]}"
+	(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}") >/dev/null 2>&1 || { echo "apt-get install ${need[*]} failed" >&2; exit 1; }
+fi
+
+# Go tools, pinned.
+if ! command -v staticcheck >/dev/null 2>&1; then
+	go install honnef.co/go/tools/cmd/staticcheck@v0.7.0
+fi
+
+echo "== gofmt"
+unformatted=$(gofmt -l cmd internal)
+if [ -n "$unformatted" ]; then
+	echo "not gofmt-clean:"; echo "$unformatted"; exit 1
+fi
+echo "== go vet"
+go vet ./...
+echo "== staticcheck"
+staticcheck ./...
+echo "== go test -race"
+go test -race -count=1 -timeout 20m ./...
+
+echo "== fuzz (short runs)"
+fuzz() { # package target
+	go test -run '^$' -fuzz "^$2\$" -fuzztime "${FUZZTIME:-10s}" "$1" >/dev/null
+	echo "ok   $1 $2"
+}
+fuzz ./internal/bin FuzzSetUnmarshal
+fuzz ./internal/uri FuzzParse
+for t in $(go test -list 'Fuzz.*' ./internal/ppspp/wire | grep ^Fuzz); do fuzz ./internal/ppspp/wire "$t"; done
+for t in $(go test -list 'Fuzz.*' ./internal/merkle | grep ^Fuzz); do fuzz ./internal/merkle "$t"; done
+for t in $(go test -list 'Fuzz.*' ./internal/store | grep ^Fuzz); do fuzz ./internal/store "$t"; done
+for t in $(go test -list 'Fuzz.*' ./internal/ppspp | grep ^Fuzz); do fuzz ./internal/ppspp "$t"; done
+echo "all tests passed"
