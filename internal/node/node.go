@@ -80,6 +80,8 @@ func Wait(ctx context.Context, s *ppspp.Swarm) error {
 	select {
 	case <-s.Done():
 		return nil
+	case <-s.Failed():
+		return s.Err()
 	case <-ctx.Done():
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return fmt.Errorf("timed out")

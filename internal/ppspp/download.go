@@ -236,8 +236,8 @@ func (s *Swarm) retryPending(c *channel, now time.Time) {
 
 // gotChunk stores a verified chunk and schedules its HAVE and ACK.
 func (s *Swarm) gotChunk(c *channel, i uint64, data []byte, ts uint64, now time.Time) {
-	if err := s.st.WriteChunk(i, data); err != nil {
-		s.e.log.Warn("write chunk", "chunk", i, "err", err)
+	if err := s.st.Stage(i, data); err != nil {
+		s.fail(err)
 		return
 	}
 	if _, err := s.have.Add(i); err != nil {

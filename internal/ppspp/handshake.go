@@ -26,6 +26,9 @@ func (e *Engine) handleBatch(batch []*inbound, now time.Time) {
 		putInbound(in)
 	}
 	for _, s := range e.swarms {
+		if err := s.st.Flush(); err != nil {
+			s.fail(err)
+		}
 		s.afterBatch(now)
 	}
 }

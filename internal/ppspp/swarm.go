@@ -1,6 +1,7 @@
 package ppspp
 
 import (
+	"fmt"
 	"net/netip"
 	"sync"
 	"time"
@@ -22,6 +23,8 @@ type Swarm struct {
 
 	done     chan struct{}
 	doneOnce sync.Once
+	failed   chan struct{}
+	err      error // why the swarm failed; set before failed is closed
 
 	// Fields below are owned by the loop goroutine.
 	pk        *picker.Picker // nil once complete
@@ -50,6 +53,7 @@ func newSwarm(e *Engine, c *Content) *Swarm {
 		st:        c.Store,
 		root:      append([]byte(nil), c.Tree.Root()...),
 		done:      make(chan struct{}),
+		failed:    make(chan struct{}),
 		channels:  make(map[uint32]*channel),
 		banned:    make(map[netip.AddrPort]bool),
 		bytesFrom: make(map[netip.AddrPort]uint64),
@@ -86,6 +90,32 @@ func (s *Swarm) Content() *Content { return s.content }
 
 // Done is closed when every chunk is verified and stored.
 func (s *Swarm) Done() <-chan struct{} { return s.done }
+
+// Failed is closed when the download cannot go on: its content could not
+// be written (a full disk, say). Err says why.
+func (s *Swarm) Failed() <-chan struct{} { return s.failed }
+
+// Err returns why the swarm failed, once Failed is closed; nil before.
+func (s *Swarm) Err() error {
+	select {
+	case <-s.failed:
+		return s.err
+	default:
+		return nil
+	}
+}
+
+// fail stops downloading: chunks can no longer be stored. Uploads of what
+// is stored go on.
+func (s *Swarm) fail(err error) {
+	if s.err != nil {
+		return
+	}
+	s.e.log.Error("download failed", "swarm", fmt.Sprintf("%x", s.root), "err", err)
+	s.err = err
+	s.pk = nil
+	close(s.failed)
+}
 
 // layout records the tree's peaks once they are known.
 func (s *Swarm) layout() {

@@ -23,18 +23,23 @@ import (
 
 const flagFinished = 1
 
-// Checkpoint makes everything written so far durable against power loss,
-// in an order that keeps the checkpoint honest: first the content, then
-// the state file's header, live bitmap and hashes, and only then a
-// checkpoint slot naming the verified chunks, synced last. The owner calls
+// Checkpoint flushes buffered chunks and makes everything written so far
+// durable against power loss, in an order that keeps the checkpoint
+// honest: first the content, then the state file's header, live bitmap and
+// hashes, and only then a checkpoint slot naming the verified chunks,
+// synced last. The owner calls
 // it about once a second and Close calls it. It does nothing if nothing
 // changed.
 func (s *Store) Checkpoint() error {
 	switch {
 	case s.closed:
 		return ErrClosed
-	case s.readOnly || !s.dirty:
+	case s.readOnly:
 		return nil
+	}
+	flushErr := s.Flush()
+	if !s.dirty {
+		return flushErr
 	}
 	if s.lay.chunks == 0 {
 		if err := syncRange(s.smap, 0, headerLen); err != nil {
@@ -73,7 +78,7 @@ func (s *Store) Checkpoint() error {
 	}
 	s.ckptGen = gen
 	s.dirty = false
-	return nil
+	return flushErr
 }
 
 // putSlot writes a checkpoint slot; the CRC goes in last.

@@ -13,7 +13,8 @@
 // # Files
 //
 // The content lives in a sparse file at the user's path, mapped shared
-// with mmap; writing a chunk is a memcpy into the mapping. Next to it, in
+// with mmap for reading; chunks are written with pwrite, consecutive ones
+// gathered into one call (Stage, Flush). Next to it, in
 // <path>.nsstate, a mapped state file holds a CRC32C-protected header (root
 // hash, hash function, hash size, chunk size, chunk count, exact size), a
 // "live" chunk bitmap, two checkpoint slots, and the node hashes indexed by
@@ -22,8 +23,8 @@
 //
 // # Crash model
 //
-// Data, then record. WriteChunk copies the chunk into the content mapping
-// and then sets the chunk's bit in the live bitmap; PutHash writes the hash
+// Data, then record. Flush writes staged chunks into the content file and
+// then sets their bits in the live bitmap; PutHash writes the hash
 // bytes and then the node's presence bit. When the process dies (kill -9)
 // the page cache keeps every store it made, in program order, so a set live
 // bit means the chunk's bytes are there. A chunk whose bit was not set yet
@@ -55,15 +56,17 @@
 // trusts every chunk without re-verification. OpenComplete maps a finished
 // file read-only for seeding and writes no state at all.
 //
-// A store into a sparse mapping faults when the disk is full, and any
-// access faults if another process truncates the file; such faults are
-// turned into errors by WriteChunk, PutHash and ReadAt. Slices returned by
+// A full disk makes Flush (and WriteChunk) fail with the write's error, and
+// the store then refuses further chunks. A read of the mapping faults if
+// another process truncates the file; such faults, and those of stores into
+// the state mapping, are turned into errors by PutHash and ReadAt. Slices returned by
 // Chunk are not protected that way.
 //
 // # Concurrency
 //
 // One owner goroutine calls everything that writes: SetLayout, SetSize,
-// WriteChunk, PutHash, Recover, Hashes, Checkpoint, Finish and Close.
+// Stage, Flush, WriteChunk, PutHash, Recover, Hashes, Checkpoint, Finish
+// and Close.
 // Chunk, ReadAt, Have, Complete and Meta may be called from any goroutine,
 // for example an HTTP gateway reading while the download runs. A
 // sync.RWMutex guards the verified-chunk set and the layout: readers take

@@ -62,6 +62,9 @@ func testRoundTrip(t *testing.T, size, cs int, sizeKnown bool) {
 			t.Fatalf("WriteChunk(%d): %v", i, err)
 		}
 	}
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	if got := s.Meta().Size; got != int64(size) {
 		t.Fatalf("Size after writing the last chunk = %d, want %d", got, size)
 	}
@@ -187,6 +190,9 @@ func TestResume(t *testing.T) {
 		if err := s.WriteChunk(i, chunkOf(content, i, cs)); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
 	}
 	before := s.Have().Clone()
 	if err := s.Close(); err != nil {
@@ -533,8 +539,8 @@ func TestZeroAllocs(t *testing.T) {
 	}
 }
 
-// A file truncated under the mapping makes stores and reads fail with an
-// error instead of killing the process with SIGBUS.
+// A file truncated under the mapping makes reads fail with an error instead
+// of killing the process with SIGBUS, and later writes do not crash.
 func TestFaultIsError(t *testing.T) {
 	const cs = 4096
 	path := tempPath(t, "c")
@@ -544,13 +550,81 @@ func TestFaultIsError(t *testing.T) {
 	if err := s.WriteChunk(40, data); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Truncate(path, 0); err != nil {
+	if err := s.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.WriteChunk(50, data); err == nil || !strings.Contains(err.Error(), "fault") {
-		t.Fatalf("WriteChunk into a truncated file: %v, want a fault error", err)
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := s.ReadAt(make([]byte, 10), 40*cs); err == nil || !strings.Contains(err.Error(), "fault") {
 		t.Fatalf("ReadAt of a truncated file: %v, want a fault error", err)
 	}
+	if err := s.WriteChunk(50, data); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Staged chunks are present only once flushed; a chunk that does not
+// continue the staged run flushes it; a crash loses only what was staged.
+func TestStage(t *testing.T) {
+	const cs = 1024
+	const size = 200 * cs
+	content := testContent(9, size)
+	path := tempPath(t, "staged")
+	m := testMeta(0, size, cs)
+	s := mustOpen(t, path, m)
+	for i := uint64(0); i < 10; i++ {
+		if err := s.Stage(i, chunkOf(content, i, cs)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.Have().Count() != 0 {
+		t.Fatal("staged chunks present before Flush")
+	}
+	if _, err := s.Chunk(3); !errors.Is(err, ErrNotPresent) {
+		t.Fatalf("Chunk of a staged chunk: %v, want ErrNotPresent", err)
+	}
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if s.Have().Count() != 10 {
+		t.Fatalf("after Flush %d chunks present, want 10", s.Have().Count())
+	}
+	// More than one buffer's worth of consecutive chunks flushes itself.
+	for i := uint64(10); i < 10+2*runBytes/cs+1; i++ {
+		if err := s.Stage(i, chunkOf(content, i, cs)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := s.Have().Count(); got != 10+2*runBytes/cs {
+		t.Fatalf("%d chunks present after staging two full buffers and one more, want %d", got, 10+2*runBytes/cs)
+	}
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Stage(180, chunkOf(content, 180, cs)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Stage(190, chunkOf(content, 190, cs)); err != nil {
+		t.Fatal(err)
+	}
+	if !s.Have().Has(180) || s.Have().Has(190) {
+		t.Fatal("staging a chunk that does not continue the run did not flush the run (alone)")
+	}
+	checkExposed(t, s, content)
+	want := s.Have().Clone()
+	if err := s.Abandon(); err != nil { // crash with chunk 190 staged
+		t.Fatal(err)
+	}
+
+	s = mustOpen(t, path, m)
+	defer s.Close()
+	s.Recover(verifier(content, cs, nil))
+	if !setsEqual(s.Have(), want) {
+		t.Fatalf("after a crash %d chunks present, want the %d flushed", s.Have().Count(), want.Count())
+	}
+	checkExposed(t, s, content)
 }

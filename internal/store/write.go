@@ -15,6 +15,8 @@ func (s *Store) writable() error {
 		return ErrClosed
 	case s.readOnly:
 		return ErrReadOnly
+	case s.writeErr != nil:
+		return s.writeErr
 	}
 	return nil
 }
@@ -87,12 +89,26 @@ func (s *Store) SetSize(size int64) error {
 // Merkle tree (RFC 7574 §5.2: only verified chunks may be stored or
 // served), and be exactly the chunk: ChunkSize bytes, the last chunk
 // possibly shorter. Writing the last chunk fixes Size if it was unknown.
-// Writing a chunk that is present does nothing.
-//
-// The bytes are copied into the content mapping and only then is the
-// chunk's bit set in the live bitmap; no system call is made and nothing is
-// allocated (except once, for the last chunk when Size was unknown).
+// Writing a chunk that is present does nothing. The chunk is present when
+// WriteChunk returns: it is Stage followed by Flush.
 func (s *Store) WriteChunk(i uint64, data []byte) error {
+	if err := s.Stage(i, data); err != nil {
+		return err
+	}
+	return s.Flush()
+}
+
+// Stage is WriteChunk without the Flush: consecutive chunks are gathered in
+// a buffer and written to the content file with one pwrite, so a download
+// pays one system call per run of chunks rather than one per chunk (or one
+// page fault per page, storing into a mapping of a sparse file). A staged
+// chunk becomes present (Have, Chunk, ReadAt) when the buffer is flushed:
+// when it fills, when a chunk that does not continue it is staged, and on
+// Flush, Checkpoint, Finish and Close. Only after the bytes are in the file
+// is each chunk's bit set in the live bitmap, so a crash loses at most the
+// staged chunks. An error from Stage may concern the chunks staged before
+// i: they are then absent, and the store refuses further writes (Err).
+func (s *Store) Stage(i uint64, data []byte) error {
 	if err := s.writable(); err != nil {
 		return err
 	}
@@ -103,7 +119,7 @@ func (s *Store) WriteChunk(i uint64, data []byte) error {
 	if i >= n {
 		return fmt.Errorf("store: write chunk %d of %d: %w", i, n, ErrOutOfRange)
 	}
-	if s.have.Has(i) {
+	if s.have.Has(i) || s.runLen > 0 && i >= s.runFirst && i < s.runFirst+s.runLen {
 		return nil
 	}
 	cs := s.hdr.chunkSize
@@ -118,21 +134,62 @@ func (s *Store) WriteChunk(i uint64, data []byte) error {
 		if len(data) < 1 || len(data) > cs {
 			return fmt.Errorf("store: write last chunk %d: %d bytes, want 1..%d", i, len(data), cs)
 		}
+		if err := s.Flush(); err != nil {
+			return err
+		}
 		if err := s.SetSize(int64(n-1)*int64(cs) + int64(len(data))); err != nil {
 			return err
 		}
 	}
-	off := int(i) * cs
-	if err := guardedStore(s.data[off:off+len(data)], data, s.live, i, "write chunk"); err != nil {
-		return fmt.Errorf("chunk %d: %w", i, err)
+	if s.runLen > 0 && (i != s.runFirst+s.runLen || len(s.run)+len(data) > cap(s.run)) {
+		if err := s.Flush(); err != nil {
+			return err
+		}
+	}
+	if s.run == nil {
+		s.run = make([]byte, 0, max(runBytes/cs, 1)*cs)
+	}
+	if s.runLen == 0 {
+		s.runFirst = i
+	}
+	s.run = append(s.run, data...)
+	s.runLen++
+	if len(s.run)+cs > cap(s.run) {
+		return s.Flush()
+	}
+	return nil
+}
+
+// runBytes bounds the buffer of consecutive chunks Stage gathers.
+const runBytes = 64 << 10
+
+// Flush writes the chunks Stage has buffered and makes them present.
+// If the write fails they stay absent, the store refuses further writes,
+// and the error is returned and kept (Err).
+func (s *Store) Flush() error {
+	if s.runLen == 0 || s.writeErr != nil {
+		return s.writeErr
+	}
+	first, count, run := s.runFirst, s.runLen, s.run
+	s.runLen, s.run = 0, s.run[:0]
+	off := int64(first) * int64(s.hdr.chunkSize)
+	if _, err := s.content.WriteAt(run, off); err != nil {
+		s.writeErr = fmt.Errorf("store: write chunks %d..%d: %w", first, first+count-1, err)
+		return s.writeErr
+	}
+	for i := first; i < first+count; i++ {
+		setBit(s.live, i)
 	}
 	s.mu.Lock()
-	s.have.Add(i)
+	s.have.AddRange(bin.Range{Start: first, End: first + count - 1})
 	s.snap = nil
 	s.mu.Unlock()
 	s.dirty = true
 	return nil
 }
+
+// Err returns the write error that stopped the store taking chunks, or nil.
+func (s *Store) Err() error { return s.writeErr }
 
 // PutHash stores the hash of tree node b, which the caller has verified.
 // The hash bytes are written before the node's presence bit. Stored hashes
@@ -168,6 +225,9 @@ func (s *Store) Finish() error {
 	}
 	if s.finished {
 		return nil
+	}
+	if err := s.Flush(); err != nil {
+		return err
 	}
 	n := s.lay.chunks
 	if n == 0 || s.have.Count() != n {
