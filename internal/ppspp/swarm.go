@@ -156,7 +156,7 @@ func (s *Swarm) finish() {
 
 func (s *Swarm) checkpoint() {
 	if s.dirty {
-		if err := s.st.Checkpoint(); err != nil {
+		if err := s.st.CheckpointAsync(); err != nil {
 			s.e.log.Warn("checkpoint", "err", err)
 		}
 		s.dirty = false

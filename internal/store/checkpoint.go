@@ -27,15 +27,52 @@ const flagFinished = 1
 // durable against power loss, in an order that keeps the checkpoint
 // honest: first the content, then the state file's header, live bitmap and
 // hashes, and only then a checkpoint slot naming the verified chunks,
-// synced last. The owner calls
-// it about once a second and Close calls it. It does nothing if nothing
-// changed.
+// synced last. Close and Finish call it; it does nothing if nothing
+// changed. It waits for a checkpoint that CheckpointAsync started.
 func (s *Store) Checkpoint() error {
+	s.waitCheckpoint() // a failure leaves the store dirty: retried here
+	if err := s.startCheckpoint(); err != nil {
+		return err
+	}
+	return s.waitCheckpoint()
+}
+
+// CheckpointAsync is Checkpoint with the syncs on another goroutine, so
+// that the owner, which calls it about once a second, goes on while the
+// disk works. It does nothing while the previous one runs; the error it
+// returns is that of an earlier checkpoint, or of the flush.
+func (s *Store) CheckpointAsync() error {
+	if s.ckpt != nil {
+		select {
+		case <-s.ckpt.done:
+		default:
+			return s.Flush()
+		}
+	}
+	if err := s.waitCheckpoint(); err != nil {
+		return err
+	}
+	return s.startCheckpoint()
+}
+
+// checkpoint is one in progress.
+type checkpoint struct {
+	gen  uint64
+	done chan struct{}
+	err  error // set before done is closed
+}
+
+// startCheckpoint flushes, takes the verified-chunk set and starts the
+// syncs. Any earlier checkpoint must be finished (waitCheckpoint).
+func (s *Store) startCheckpoint() error {
 	switch {
 	case s.closed:
 		return ErrClosed
 	case s.readOnly:
 		return nil
+	}
+	if err := s.waitCheckpoint(); err != nil {
+		return err
 	}
 	flushErr := s.Flush()
 	if !s.dirty {
@@ -46,39 +83,67 @@ func (s *Store) Checkpoint() error {
 			return fmt.Errorf("store: checkpoint %s: %w", s.statePath, err)
 		}
 		s.dirty = false
-		return nil
+		return flushErr
 	}
-	// Taken first: every chunk in it has its bytes in the mapping now, so
-	// the syncs below cover them.
+	// Taken first: every chunk in it has its bytes in the file now, so the
+	// syncs cover them.
 	enc, err := s.have.MarshalBinary()
 	if err != nil {
 		return fmt.Errorf("store: checkpoint: %w", err)
 	}
-	if err := syncRange(s.data, 0, int64(len(s.data))); err != nil {
-		return fmt.Errorf("store: checkpoint %s: %w", s.path, err)
-	}
-	lay := &s.lay
-	if err := syncRange(s.smap, 0, lay.slots[0]); err != nil {
-		return fmt.Errorf("store: checkpoint %s: %w", s.statePath, err)
-	}
-	if err := syncRange(s.smap, lay.hashBits, lay.total-lay.hashBits); err != nil {
-		return fmt.Errorf("store: checkpoint %s: %w", s.statePath, err)
-	}
-	gen := s.ckptGen + 1
 	var flags uint32
 	if s.finished {
 		flags |= flagFinished
 	}
-	off := lay.slots[gen%2]
-	if err := putSlot(s.smap[off:off+lay.slotLen], gen, flags, enc); err != nil {
-		return fmt.Errorf("store: checkpoint %s: %w", s.statePath, err)
-	}
-	if err := syncRange(s.smap, off, lay.slotLen); err != nil {
-		return fmt.Errorf("store: checkpoint %s: %w", s.statePath, err)
-	}
-	s.ckptGen = gen
+	c := &checkpoint{gen: s.ckptGen + 1, done: make(chan struct{})}
+	s.ckpt = c
 	s.dirty = false
+	data, smap, lay := s.data, s.smap, s.lay
+	go func() {
+		defer close(c.done)
+		c.err = s.syncCheckpoint(data, smap, &lay, c.gen, flags, enc)
+	}()
 	return flushErr
+}
+
+// waitCheckpoint waits for the checkpoint in progress, if any, and records
+// its outcome: on failure the store stays dirty, so the next one retries.
+func (s *Store) waitCheckpoint() error {
+	c := s.ckpt
+	if c == nil {
+		return nil
+	}
+	<-c.done
+	s.ckpt = nil
+	if c.err != nil {
+		s.dirty = true
+		return c.err
+	}
+	s.ckptGen = c.gen
+	return nil
+}
+
+// syncCheckpoint does the syncs and writes slot gen%2. It runs on its own
+// goroutine and touches only the mappings, which stay mapped until the
+// owner has waited for it, and the slot, which nothing else writes.
+func (s *Store) syncCheckpoint(data, smap []byte, lay *layout, gen uint64, flags uint32, enc []byte) error {
+	if err := syncRange(data, 0, int64(len(data))); err != nil {
+		return fmt.Errorf("store: checkpoint %s: %w", s.path, err)
+	}
+	if err := syncRange(smap, 0, lay.slots[0]); err != nil {
+		return fmt.Errorf("store: checkpoint %s: %w", s.statePath, err)
+	}
+	if err := syncRange(smap, lay.hashBits, lay.total-lay.hashBits); err != nil {
+		return fmt.Errorf("store: checkpoint %s: %w", s.statePath, err)
+	}
+	off := lay.slots[gen%2]
+	if err := putSlot(smap[off:off+lay.slotLen], gen, flags, enc); err != nil {
+		return fmt.Errorf("store: checkpoint %s: %w", s.statePath, err)
+	}
+	if err := syncRange(smap, off, lay.slotLen); err != nil {
+		return fmt.Errorf("store: checkpoint %s: %w", s.statePath, err)
+	}
+	return nil
 }
 
 // putSlot writes a checkpoint slot; the CRC goes in last.

@@ -31,11 +31,13 @@
 // was in flight and is downloaded again.
 //
 // Power loss can write pages back in any order, so the live bitmap alone
-// proves nothing after one. Checkpoint, called by the owner about once a
-// second and by Close, first takes a copy of the verified-chunk set, then
-// syncs the content, then the state file's header, live bitmap and hashes,
-// and only then writes that copy into the older of two checkpoint slots
-// (generation number, flags, CRC32C) and syncs it. A torn slot fails its
+// proves nothing after one. A checkpoint (CheckpointAsync, which the owner
+// calls about once a second and which syncs on another goroutine, or
+// Checkpoint, which Close calls and which waits) first takes a copy of the
+// verified-chunk set, then syncs the content, then the state file's
+// header, live bitmap and hashes, and only then writes that copy into the
+// older of two checkpoint slots (generation number, flags, CRC32C) and
+// syncs it. A torn slot fails its
 // CRC and the other, older slot is used.
 //
 // On Open, chunks in the newest valid checkpoint are trusted: their bytes

@@ -31,10 +31,11 @@ type Store struct {
 	finished bool     // Finish ran: content truncated to Size, all chunks checkpointed
 	resetErr error    // why Open discarded the old state, or nil
 
-	run      []byte // consecutive chunks Stage buffered, not yet written
-	runFirst uint64 // index of run's first chunk
-	runLen   uint64 // number of chunks in run
-	writeErr error  // a failed write of run: the store takes no more chunks
+	run      []byte      // consecutive chunks Stage buffered, not yet written
+	runFirst uint64      // index of run's first chunk
+	runLen   uint64      // number of chunks in run
+	writeErr error       // a failed write of run: the store takes no more chunks
+	ckpt     *checkpoint // in progress on another goroutine, or nil
 
 	// mu guards the fields below. They are written only by the owner
 	// goroutine, with mu held; the owner reads them without mu, every other
@@ -172,6 +173,7 @@ func (s *Store) Abandon() error {
 	if s.closed {
 		return nil
 	}
+	s.waitCheckpoint()
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()

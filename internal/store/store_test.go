@@ -628,3 +628,51 @@ func TestStage(t *testing.T) {
 	}
 	checkExposed(t, s, content)
 }
+
+// Chunks covered by a finished CheckpointAsync are trusted after a crash
+// without Recover; later ones wait for Recover.
+func TestCheckpointAsync(t *testing.T) {
+	const cs = 1024
+	const size = 100 * cs
+	content := testContent(11, size)
+	path := tempPath(t, "async")
+	m := testMeta(0, size, cs)
+	s := mustOpen(t, path, m)
+	for i := uint64(0); i < 40; i++ {
+		if err := s.WriteChunk(i, chunkOf(content, i, cs)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.CheckpointAsync(); err != nil {
+		t.Fatal(err)
+	}
+	for i := uint64(40); i < 60; i++ {
+		if err := s.WriteChunk(i, chunkOf(content, i, cs)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Returns at once while the first runs, or starts a second one.
+	if err := s.CheckpointAsync(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.waitCheckpoint(); err != nil {
+		t.Fatal(err)
+	}
+	for i := uint64(60); i < 70; i++ {
+		if err := s.WriteChunk(i, chunkOf(content, i, cs)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Abandon(); err != nil {
+		t.Fatal(err)
+	}
+	s = mustOpen(t, path, m)
+	defer s.Close()
+	if got := s.Have().Count(); got < 40 || got > 60 {
+		t.Fatalf("%d chunks trusted from the checkpoints, want 40..60", got)
+	}
+	if r, d := s.Recover(verifier(content, cs, nil)); d != 0 || s.Have().Count() != 70 {
+		t.Fatalf("Recover = %d, %d; %d present, want 70", r, d, s.Have().Count())
+	}
+	checkExposed(t, s, content)
+}
