@@ -48,6 +48,11 @@ func (n *Node) Seed(path string, f merkle.Func) (*ppspp.Swarm, error) {
 	if err != nil {
 		return nil, err
 	}
+	return n.add(c)
+}
+
+// add starts a swarm for c; the node closes c on Close.
+func (n *Node) add(c *ppspp.Content) (*ppspp.Swarm, error) {
 	s, err := n.Engine.AddSwarm(c)
 	if err != nil {
 		c.Close()
@@ -63,12 +68,10 @@ func (n *Node) Get(u uri.URI, path string, peers []netip.AddrPort) (*ppspp.Swarm
 	if err != nil {
 		return nil, err
 	}
-	s, err := n.Engine.AddSwarm(c)
+	s, err := n.add(c)
 	if err != nil {
-		c.Close()
 		return nil, err
 	}
-	n.contents = append(n.contents, c)
 	for _, p := range append(append([]netip.AddrPort(nil), u.Peers...), peers...) {
 		n.Engine.Connect(s, p)
 	}
