@@ -1,0 +1,382 @@
+package dht
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"slices"
+	"sync"
+	"time"
+)
+
+const (
+	alphaStart       = 4   // queries kept in flight at the start of a lookup
+	alphaMax         = 8   // queries kept in flight after timeouts
+	maxLookupQueries = 256 // queries one lookup may send
+	maxCandidates    = 64  // fresh candidates kept per lookup
+	maxLookupPeers   = 2000
+	takePerResponse  = bucketK // nodes taken from one answer
+)
+
+// Lookup is the result of GetPeers or Announce.
+type Lookup struct {
+	Peers     []netip.AddrPort // deduplicated peers found
+	Queries   int              // messages sent for this lookup
+	Duration  time.Duration
+	Announced int // for Announce: nodes that acknowledged announce_peer
+}
+
+const (
+	stFresh = iota
+	stInflight
+	stAnswered
+	stFailed
+)
+
+type cand struct {
+	ni    nodeInfo
+	known bool // ID known (false for bootstrap routers not yet answered)
+	state int
+	token []byte
+}
+
+type iterResult struct {
+	closest  []*cand // answered nodes, closest first
+	peers    []netip.AddrPort
+	queries  int
+	answered int
+}
+
+// lookup is the state of one iterative lookup.
+type lookup struct {
+	n       *Node
+	target  ID
+	cands   []*cand
+	seen    map[netip.AddrPort]bool
+	seenID  map[ID]bool
+	peers   []netip.AddrPort
+	seenP   map[netip.AddrPort]bool
+	self    ID
+	selfA   netip.AddrPort
+	only4   bool
+	only6   bool
+	answers int
+}
+
+func (l *lookup) usable(a netip.AddrPort) bool {
+	ip := a.Addr()
+	if !a.IsValid() || a.Port() == 0 || ip.IsUnspecified() || ip.IsMulticast() || a == l.selfA {
+		return false
+	}
+	if (l.only4 && !ip.Is4()) || (l.only6 && ip.Is4()) {
+		return false
+	}
+	return true
+}
+
+func (l *lookup) add(ni nodeInfo, known bool) {
+	if !l.usable(ni.Addr) || l.seen[ni.Addr] || (known && (ni.ID == l.self || l.seenID[ni.ID])) {
+		return
+	}
+	l.seen[ni.Addr] = true
+	if known {
+		l.seenID[ni.ID] = true
+	}
+	l.cands = append(l.cands, &cand{ni: ni, known: known})
+}
+
+// sort orders candidates: unknown IDs first, then by distance; fresh
+// candidates beyond maxCandidates are dropped.
+func (l *lookup) sort() {
+	slices.SortStableFunc(l.cands, func(a, b *cand) int {
+		switch {
+		case a.known != b.known:
+			if !a.known {
+				return -1
+			}
+			return 1
+		case closer(l.target, a.ni.ID, b.ni.ID):
+			return -1
+		case closer(l.target, b.ni.ID, a.ni.ID):
+			return 1
+		}
+		return 0
+	})
+	fresh := 0
+	l.cands = slices.DeleteFunc(l.cands, func(c *cand) bool {
+		if c.state != stFresh {
+			return false
+		}
+		fresh++
+		return fresh > maxCandidates
+	})
+}
+
+// next returns the next candidate to query: an unknown router, or a fresh
+// node among the k closest that have not failed.
+func (l *lookup) next() *cand {
+	count := 0
+	for _, c := range l.cands {
+		if c.state == stFailed {
+			continue
+		}
+		if !c.known {
+			if c.state == stFresh {
+				return c
+			}
+			continue
+		}
+		if count++; count > bucketK {
+			return nil
+		}
+		if c.state == stFresh {
+			return c
+		}
+	}
+	return nil
+}
+
+// done reports whether the k closest known candidates that have not
+// failed have all answered and no router query is pending.
+func (l *lookup) done() bool {
+	count := 0
+	for _, c := range l.cands {
+		if c.state == stFailed {
+			continue
+		}
+		if !c.known {
+			if c.state == stInflight {
+				return false
+			}
+			continue
+		}
+		if c.state != stAnswered {
+			return false
+		}
+		if count++; count == bucketK {
+			return true
+		}
+	}
+	return false
+}
+
+type qres struct {
+	c   *cand
+	m   msg
+	err error
+}
+
+// iterate runs an iterative find_node or get_peers lookup for target,
+// starting from the closest known nodes and the given routers.
+func (n *Node) iterate(ctx context.Context, target ID, method string, routers []netip.AddrPort) iterResult {
+	n.mu.Lock()
+	l := &lookup{
+		n: n, target: target, self: n.id, selfA: n.addr,
+		seen: make(map[netip.AddrPort]bool), seenID: make(map[ID]bool), seenP: make(map[netip.AddrPort]bool),
+	}
+	if a := n.addr.Addr(); a.IsValid() && !a.IsUnspecified() {
+		l.only4, l.only6 = a.Is4(), !a.Is4()
+	}
+	seeds := n.tbl.closest(target, 2*bucketK)
+	n.mu.Unlock()
+	for _, ni := range seeds {
+		l.add(ni, true)
+	}
+	for _, a := range routers {
+		l.add(nodeInfo{Addr: a}, false)
+	}
+	l.sort()
+
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	res := make(chan qres, alphaMax)
+	alpha, inflight, queries := alphaStart, 0, 0
+	for {
+		for inflight < alpha && queries < maxLookupQueries && lctx.Err() == nil {
+			c := l.next()
+			if c == nil {
+				break
+			}
+			c.state = stInflight
+			inflight++
+			queries++
+			q := &msg{Q: method}
+			if method == mGetPeers {
+				q.IH, q.Has = target, hasInfoHash
+			} else {
+				q.Tgt, q.Has = target, hasTarget
+			}
+			go func() {
+				m, err := n.query(lctx, c.ni.Addr, q)
+				res <- qres{c, m, err}
+			}()
+		}
+		if inflight == 0 || l.done() {
+			break
+		}
+		r := <-res
+		inflight--
+		if r.err != nil {
+			r.c.state = stFailed
+			if errors.Is(r.err, errTimeout) {
+				alpha = min(alpha+1, alphaMax)
+			}
+			continue
+		}
+		l.answers++
+		r.c.state = stAnswered
+		r.c.ni.ID, r.c.known = r.m.ID, true
+		r.c.token = r.m.Tok
+		nodes := r.m.Nodes
+		if l.only6 {
+			nodes = r.m.Nodes6
+		} else if !l.only4 {
+			nodes = append(slices.Clip(nodes), r.m.Nodes6...)
+		}
+		for i, ni := range nodes {
+			if i >= takePerResponse {
+				break
+			}
+			l.add(ni, true)
+		}
+		for _, p := range r.m.Values {
+			if len(l.peers) >= maxLookupPeers {
+				break
+			}
+			if p.Port() == 0 || p.Addr().IsUnspecified() || l.seenP[p] {
+				continue
+			}
+			l.seenP[p] = true
+			l.peers = append(l.peers, p)
+		}
+		l.sort()
+	}
+	cancel() // queries still in flight are farther than the k closest answers
+	for ; inflight > 0; inflight-- {
+		<-res
+	}
+	out := iterResult{peers: l.peers, queries: queries, answered: l.answers}
+	for _, c := range l.cands {
+		if c.state == stAnswered && c.known && c.ni.ID != l.self {
+			out.closest = append(out.closest, c)
+		}
+	}
+	return out
+}
+
+// routers resolves the bootstrap list.
+func (n *Node) routers() []netip.AddrPort {
+	list := n.cfg.Bootstrap
+	if list == nil {
+		list = DefaultBootstrap
+	}
+	var out []netip.AddrPort
+	for _, s := range list {
+		ua, err := net.ResolveUDPAddr("udp", s)
+		if err != nil {
+			n.log.Debug("dht: cannot resolve bootstrap node", "addr", s, "err", err)
+			continue
+		}
+		ap := ua.AddrPort()
+		out = append(out, netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()))
+	}
+	return out
+}
+
+// Bootstrap looks up the node's own ID starting from the routing table and
+// the bootstrap list until the table has nodes (at most three rounds). It
+// fails if no node answered.
+func (n *Node) Bootstrap(ctx context.Context) error {
+	routers := n.routers()
+	answered := 0
+	for round := 0; round < 3; round++ {
+		if round > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-n.ctx.Done():
+				return net.ErrClosed
+			case <-time.After(time.Duration(round) * time.Second):
+			}
+		}
+		r := n.iterate(ctx, n.ID(), mFindNode, routers)
+		answered += r.answered
+		if n.Nodes() > 0 {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	if answered == 0 {
+		return errors.New("dht: bootstrap: no node answered")
+	}
+	return errors.New("dht: bootstrap: routing table still empty")
+}
+
+func (n *Node) seedRouters() []netip.AddrPort {
+	if n.Nodes() == 0 {
+		return n.routers()
+	}
+	return nil
+}
+
+// GetPeers looks up peers for info-hash ih.
+func (n *Node) GetPeers(ctx context.Context, ih ID) (Lookup, error) {
+	start := time.Now()
+	r := n.iterate(ctx, ih, mGetPeers, n.seedRouters())
+	l := Lookup{Peers: r.peers, Queries: r.queries, Duration: time.Since(start)}
+	if r.answered == 0 {
+		if err := ctx.Err(); err != nil {
+			return l, err
+		}
+		return l, errors.New("dht: get_peers: no node answered")
+	}
+	return l, nil
+}
+
+// Announce finds the nodes closest to ih with get_peers and announces
+// port to the closest bucketK of them that gave a token. Port 0 means
+// implied_port (the source port of our datagrams).
+func (n *Node) Announce(ctx context.Context, ih ID, port int) (Lookup, error) {
+	if port < 0 || port > 65535 {
+		return Lookup{}, errors.New("dht: announce: bad port")
+	}
+	start := time.Now()
+	r := n.iterate(ctx, ih, mGetPeers, n.seedRouters())
+	l := Lookup{Peers: r.peers, Queries: r.queries}
+	var targets []*cand
+	for _, c := range r.closest {
+		if len(c.token) > 0 && len(targets) < bucketK {
+			targets = append(targets, c)
+		}
+	}
+	var (
+		mu sync.Mutex
+		wg sync.WaitGroup
+	)
+	for _, c := range targets {
+		q := &msg{Q: mAnnounce, IH: ih, Tok: c.token, Has: hasInfoHash | hasToken | hasPort, Port: port}
+		if port == 0 {
+			q.Impl, q.Port = true, int(n.addr.Port())
+		}
+		l.Queries++
+		wg.Go(func() {
+			if _, err := n.query(ctx, c.ni.Addr, q); err == nil {
+				mu.Lock()
+				l.Announced++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	l.Duration = time.Since(start)
+	if l.Announced == 0 {
+		if err := ctx.Err(); err != nil {
+			return l, err
+		}
+		return l, errors.New("dht: announce: no node acknowledged")
+	}
+	return l, nil
+}
