@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job, end to end on one machine: build nextshare, make a short
-# real video, seed it, and fetch it with three peers that also share with
-# each other; then check every copy and say where to watch it.
+# real video, seed it into a private DHT on loopback, and fetch it with
+# three peers that find it there and also share with each other; then check
+# every copy and say where to watch it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
@@ -21,7 +22,7 @@ ns="$work/nextshare"
 
 if ! command -v ffmpeg >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
 	echo "installing ffmpeg (once)"
-	(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ffmpeg) >/dev/null
+	(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ffmpeg) >/dev/null 2>&1
 fi
 video="$work/demo.mp4"
 if command -v ffmpeg >/dev/null 2>&1; then
@@ -34,17 +35,30 @@ else
 fi
 echo "video: $(stat -c %s "$video") bytes"
 
-port=$((20000 + RANDOM % 20000))
-"$ns" seed --listen "127.0.0.1:$port" "$video" >"$work/seed.log" &
+# A private DHT on loopback: one node that everyone joins through.
+dport=$((20000 + RANDOM % 20000))
+port=$((dport + 1))
+"$ns" dht node --listen "127.0.0.1:$dport" --bootstrap none >"$work/dht.log" &
+pids+=($!)
+boot="127.0.0.1:$dport"
+
+"$ns" seed --bootstrap "$boot" --listen "127.0.0.1:$port" "$video" >"$work/seed.log" &
 pids+=($!)
 for _ in $(seq 50); do grep -q "seeding on" "$work/seed.log" && break; sleep 0.1; done
 link=$(grep -o 'ppsp://[^[:space:]]*' "$work/seed.log" | head -1)
 echo "seeding $link on 127.0.0.1:$port"
 
+# Wait until the seeder's announce is in the DHT.
+for _ in $(seq 40); do
+	"$ns" dht peers --bootstrap "$boot" --timeout 5s "$link" 2>/dev/null | grep -q "127.0.0.1:$port" && break
+	sleep 0.25
+done
+echo "the DHT knows the seeder; three peers look it up there (no --peer given)"
+
 mkdir -p "$work/peers"
 getters=()
 for i in 1 2 3; do
-	"$ns" get --peer "127.0.0.1:$port" -o "$work/peers/copy$i.mp4" --json --timeout 2m "$link" >"$work/peers/$i.json" &
+	"$ns" get --bootstrap "$boot" --listen 127.0.0.1:0 -o "$work/peers/copy$i.mp4" --json --timeout 2m "$link" >"$work/peers/$i.json" &
 	getters+=($!)
 done
 for p in "${getters[@]}"; do wait "$p"; done

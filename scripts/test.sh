@@ -37,10 +37,10 @@ fuzz() { # package target
 	go test -run '^$' -fuzz "^$2\$" -fuzztime "${FUZZTIME:-10s}" "$1" >/dev/null
 	echo "ok   $1 $2"
 }
-fuzz ./internal/bin FuzzSetUnmarshal
-fuzz ./internal/uri FuzzParse
-for t in $(go test -list 'Fuzz.*' ./internal/ppspp/wire | grep ^Fuzz); do fuzz ./internal/ppspp/wire "$t"; done
-for t in $(go test -list 'Fuzz.*' ./internal/merkle | grep ^Fuzz); do fuzz ./internal/merkle "$t"; done
-for t in $(go test -list 'Fuzz.*' ./internal/store | grep ^Fuzz); do fuzz ./internal/store "$t"; done
-for t in $(go test -list 'Fuzz.*' ./internal/ppspp | grep ^Fuzz); do fuzz ./internal/ppspp "$t"; done
+# Every fuzz target of every package, found by name.
+for pkg in $(go list ./...); do
+	dir=./${pkg#github.com/nextshare/nextshare/}
+	grep -qs '^func Fuzz' "$dir"/*_test.go || continue
+	for t in $(go test -list '^Fuzz' "$dir" | grep '^Fuzz'); do fuzz "$dir" "$t"; done
+done
 echo "all tests passed"

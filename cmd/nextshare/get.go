@@ -17,13 +17,13 @@ import (
 )
 
 type getCmd struct {
-	Peer      []string      `help:"Peer to download from (HOST:PORT); repeatable."`
-	Output    string        `short:"o" help:"Output path (default: the root hash in hex)."`
-	Timeout   time.Duration `default:"0" help:"Give up after this long (0: never)."`
-	Listen    string        `default:":0" help:"UDP address to listen on."`
-	JSON      bool          `help:"Print a JSON summary {bytes, seconds, peers, bytes_from} when done."`
-	ChunkSize int           `default:"1024" help:"Chunk size in bytes."`
-	URI       string        `arg:"" help:"ppsp:// link or root hash."`
+	Peer    []string      `help:"Peer to download from (HOST:PORT); repeatable."`
+	Output  string        `short:"o" help:"Output path (default: the root hash in hex)."`
+	Timeout time.Duration `default:"0" help:"Give up after this long (0: never)."`
+	Listen  string        `default:":0" help:"UDP address to listen on."`
+	JSON    bool          `help:"Print a JSON summary {bytes, seconds, peers, bytes_from} when done."`
+	URI     string        `arg:"" help:"ppsp:// link or root hash."`
+	nodeFlags
 }
 
 func (c *getCmd) Run(g *globals) error {
@@ -40,20 +40,15 @@ func (c *getCmd) Run(g *globals) error {
 		}
 		peers = append(peers, ap)
 	}
-	if len(peers)+len(u.Peers) == 0 {
-		return fmt.Errorf("no peers: pass --peer HOST:PORT (DHT discovery is not available yet)")
+	if len(peers)+len(u.Peers) == 0 && !c.DHT {
+		return fmt.Errorf("no peers: pass --peer HOST:PORT, or leave the DHT on")
 	}
 	out := c.Output
 	if out == "" {
 		out = node.DefaultOutput(u)
 	}
-	conn, err := node.ListenUDP(c.Listen)
+	n, err := c.start(g, c.Listen)
 	if err != nil {
-		return err
-	}
-	n, err := node.New(node.Config{Conn: conn, Logger: g.log, ChunkSize: c.ChunkSize})
-	if err != nil {
-		conn.Close()
 		return err
 	}
 	defer n.Close()

@@ -102,26 +102,12 @@ func TestHashMatchesLibswift(t *testing.T) {
 
 // seeder runs `nextshare seed` on a loopback port and returns its address
 // and the file's link.
-func seeder(t *testing.T, file string) (addr, link string) {
+func seeder(t *testing.T, file string, flags ...string) (addr, link string) {
 	t.Helper()
-	cmd := exec.Command(binary, "seed", "--listen", "127.0.0.1:0", file)
-	stdout, _ := cmd.StdoutPipe()
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	if flags == nil {
+		flags = []string{"--no-dht"}
 	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
-	sc := bufio.NewScanner(stdout)
+	sc := start(t, append(append([]string{"seed"}, flags...), "--listen", "127.0.0.1:0", file)...)
 	linkRE := regexp.MustCompile(`ppsp://[0-9a-f]{40}\S*`)
 	for sc.Scan() {
 		line := sc.Text()
@@ -143,6 +129,31 @@ func seeder(t *testing.T, file string) (addr, link string) {
 	return addr, link
 }
 
+// start runs the binary with args until the test ends (then SIGTERM, and
+// SIGKILL if it does not exit within 10 s) and returns a scanner of its
+// standard output.
+func start(t *testing.T, args ...string) *bufio.Scanner {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	return bufio.NewScanner(stdout)
+}
+
 type summary struct {
 	Bytes     int64             `json:"bytes"`
 	Seconds   float64           `json:"seconds"`
@@ -154,7 +165,7 @@ func TestSeedGet(t *testing.T) {
 	src, data := randomFile(t, 3_000_000)
 	addr, link := seeder(t, src)
 	out := filepath.Join(t.TempDir(), "got")
-	cmd := exec.Command(binary, "get", "--peer", addr, "-o", out, "--json", "--timeout", "60s", link)
+	cmd := exec.Command(binary, "get", "--no-dht", "--peer", addr, "-o", out, "--json", "--timeout", "60s", link)
 	cmd.Stderr = os.Stderr
 	b, err := cmd.Output()
 	if err != nil {
@@ -172,7 +183,7 @@ func TestSeedGet(t *testing.T) {
 		t.Fatalf("summary %+v", s)
 	}
 	// Running get again on a complete file finishes at once, fetching nothing.
-	b, err = exec.Command(binary, "get", "--peer", addr, "-o", out, "--json", "--timeout", "20s", link).Output()
+	b, err = exec.Command(binary, "get", "--no-dht", "--peer", addr, "-o", out, "--json", "--timeout", "20s", link).Output()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +196,7 @@ func TestSeedGet(t *testing.T) {
 
 func TestGetFailsClearly(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "x")
-	cmd := exec.Command(binary, "get", "--peer", "127.0.0.1:9", "-o", out, "--timeout", "1s",
+	cmd := exec.Command(binary, "get", "--no-dht", "--peer", "127.0.0.1:9", "-o", out, "--timeout", "1s",
 		"ppsp://7b72db4d084873f536c5972c0276f45fae2dd3fc")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -197,7 +208,7 @@ func TestGetFailsClearly(t *testing.T) {
 	if strings.Count(msg, "\n") != 0 || !strings.Contains(msg, "timed out") {
 		t.Fatalf("want a one-line reason, got %q", msg)
 	}
-	if err := exec.Command(binary, "get", "--peer", "127.0.0.1:9", "ppsp://nothex").Run(); err == nil {
+	if err := exec.Command(binary, "get", "--no-dht", "--peer", "127.0.0.1:9", "ppsp://nothex").Run(); err == nil {
 		t.Fatal("bad link accepted")
 	}
 }
@@ -210,7 +221,7 @@ func TestKillResume(t *testing.T) {
 	addr, link := seeder(t, src)
 	out := filepath.Join(t.TempDir(), "got")
 
-	cmd := exec.Command(binary, "get", "--peer", addr, "-o", out, "--timeout", "120s", link)
+	cmd := exec.Command(binary, "get", "--no-dht", "--peer", addr, "-o", out, "--timeout", "120s", link)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +240,7 @@ func TestKillResume(t *testing.T) {
 	}
 	t.Logf("killed with about %d of %d bytes written", st.Blocks*512, size)
 
-	b, err := exec.Command(binary, "get", "--peer", addr, "-o", out, "--json", "--timeout", "120s", link).Output()
+	b, err := exec.Command(binary, "get", "--no-dht", "--peer", addr, "-o", out, "--json", "--timeout", "120s", link).Output()
 	if err != nil {
 		t.Fatalf("resumed get: %v", err)
 	}

@@ -3,25 +3,19 @@ package main
 import (
 	"fmt"
 
-	"github.com/nextshare/nextshare/internal/node"
 	"github.com/nextshare/nextshare/internal/uri"
 )
 
 type seedCmd struct {
-	Listen    string   `default:":7574" help:"UDP address to listen on."`
-	HashFunc  string   `name:"hash" default:"sha1" enum:"sha1,sha256" help:"Merkle hash function."`
-	ChunkSize int      `default:"1024" help:"Chunk size in bytes."`
-	Files     []string `arg:"" type:"existingfile" help:"Files to seed."`
+	Listen   string   `default:":7574" help:"UDP address to listen on."`
+	HashFunc string   `name:"hash" default:"sha1" enum:"sha1,sha256" help:"Merkle hash function."`
+	Files    []string `arg:"" type:"existingfile" help:"Files to seed."`
+	nodeFlags
 }
 
 func (c *seedCmd) Run(g *globals) error {
-	conn, err := node.ListenUDP(c.Listen)
+	n, err := c.start(g, c.Listen)
 	if err != nil {
-		return err
-	}
-	n, err := node.New(node.Config{Conn: conn, Logger: g.log, ChunkSize: c.ChunkSize})
-	if err != nil {
-		conn.Close()
 		return err
 	}
 	defer n.Close()

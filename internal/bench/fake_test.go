@@ -132,11 +132,12 @@ func fakeURI(path string) (string, error) {
 func fakeSeed(args []string) error {
 	flags := flag.NewFlagSet("seed", flag.ContinueOnError)
 	listen := flags.String("listen", "", "")
+	noDHT := flags.Bool("no-dht", false, "")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
-	if flags.NArg() != 1 || !strings.HasPrefix(*listen, "127.0.0.1:") {
-		return fmt.Errorf("want --listen 127.0.0.1:PORT FILE, got %q", args)
+	if flags.NArg() != 1 || !*noDHT || !strings.HasPrefix(*listen, "127.0.0.1:") {
+		return fmt.Errorf("want --no-dht --listen 127.0.0.1:PORT FILE, got %q", args)
 	}
 	fakeRecordPID("seed")
 	mode := os.Getenv(fakeMode)
@@ -195,12 +196,13 @@ func fakeSeed(args []string) error {
 func fakeGet(args []string) error {
 	flags := flag.NewFlagSet("get", flag.ContinueOnError)
 	peer := flags.String("peer", "", "")
+	noDHT := flags.Bool("no-dht", false, "")
 	out := flags.String("o", "", "")
 	asJSON := flags.Bool("json", false, "")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
-	if flags.NArg() != 1 || !*asJSON || *out == "" || !strings.HasPrefix(*peer, "127.0.0.1:") {
+	if flags.NArg() != 1 || !*asJSON || !*noDHT || *out == "" || !strings.HasPrefix(*peer, "127.0.0.1:") {
 		return fmt.Errorf("want --peer 127.0.0.1:PORT -o PATH --json URI, got %q", args)
 	}
 	fakeRecordPID("get")

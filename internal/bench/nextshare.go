@@ -31,14 +31,14 @@ func runNextshare(ctx context.Context, cfg Config, ws *workspace) (Run, error) {
 	return measure(ctx, cfg, ws, transfer{
 		impl:      ImplNextshare,
 		seedPath:  cfg.Binary,
-		seedArgs:  args("seed", "--listen", addr, ws.src),
+		seedArgs:  args("seed", "--no-dht", "--listen", addr, ws.src),
 		ready:     findURI,
 		readyWhat: "ppsp:// URI",
 		prepare: func() error {
 			return removeFiles(out, state)
 		},
 		getter: func(uri string) (string, []string) {
-			return cfg.Binary, args("get", "--peer", addr, "-o", out, "--json", uri)
+			return cfg.Binary, args("get", "--no-dht", "--peer", addr, "-o", out, "--json", uri)
 		},
 		output: out,
 	})

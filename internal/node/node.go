@@ -9,7 +9,10 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"sync"
+	"time"
 
+	"github.com/nextshare/nextshare/internal/dht"
 	"github.com/nextshare/nextshare/internal/merkle"
 	"github.com/nextshare/nextshare/internal/ppspp"
 	"github.com/nextshare/nextshare/internal/uri"
@@ -21,25 +24,148 @@ type Config struct {
 	Logger    *slog.Logger
 	ChunkSize int // default 1024
 	NoUpload  bool
+
+	// DHT turns on peer discovery through the Mainline DHT, on the same
+	// socket as PPSPP (KRPC datagrams start with 'd', PPSPP channel IDs
+	// never do).
+	DHT bool
+	// Bootstrap lists the DHT nodes to join through (HOST:PORT); nil means
+	// dht.DefaultBootstrap, the public routers.
+	Bootstrap []string
+	// DHTState, if set, keeps the DHT routing table across runs.
+	DHTState string
 }
 
 // Node is a running node.
 type Node struct {
 	cfg      Config
 	Engine   *ppspp.Engine
+	DHT      *dht.Node // nil without Config.DHT
 	contents []*ppspp.Content
+
+	ctx    context.Context // ends on Close; bounds discovery loops
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	ready  chan struct{} // closed when the DHT bootstrap has ended
 }
 
-// New starts a node on cfg.Conn.
+// New starts a node on cfg.Conn. With cfg.DHT it joins the DHT in the
+// background; lookups wait for that.
 func New(cfg Config) (*Node, error) {
 	if cfg.ChunkSize <= 0 {
 		cfg.ChunkSize = 1024
 	}
-	e, err := ppspp.New(ppspp.Config{Conn: cfg.Conn, Logger: cfg.Logger, NoUpload: cfg.NoUpload})
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	n := &Node{cfg: cfg, ready: make(chan struct{})}
+	n.ctx, n.cancel = context.WithCancel(context.Background())
+	var onOther func([]byte, netip.AddrPort)
+	if cfg.DHT {
+		d, err := dht.New(dht.Config{
+			Conn: cfg.Conn, Shared: true, Bootstrap: cfg.Bootstrap,
+			StatePath: cfg.DHTState, Logger: cfg.Logger,
+		})
+		if err != nil {
+			return nil, err
+		}
+		n.DHT = d
+		onOther = d.HandlePacket
+	}
+	e, err := ppspp.New(ppspp.Config{Conn: cfg.Conn, Logger: cfg.Logger, NoUpload: cfg.NoUpload, OnOther: onOther})
 	if err != nil {
+		if n.DHT != nil {
+			n.DHT.Close()
+		}
 		return nil, err
 	}
-	return &Node{cfg: cfg, Engine: e}, nil
+	n.Engine = e
+	if n.DHT == nil {
+		close(n.ready)
+		return n, nil
+	}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		defer close(n.ready)
+		if cfg.Bootstrap != nil && len(cfg.Bootstrap) == 0 {
+			return // the first node of a private DHT: others join it
+		}
+		ctx, cancel := context.WithTimeout(n.ctx, bootstrapTimeout)
+		defer cancel()
+		if err := n.DHT.Bootstrap(ctx); err != nil {
+			n.cfg.Logger.Warn("dht bootstrap", "err", err)
+		}
+	}()
+	return n, nil
+}
+
+// Discovery timing: a download looks for peers at once and then every
+// lookupEvery until it completes; a complete swarm is announced every
+// announceEvery (BEP 5 peers expire after 30 minutes).
+const (
+	bootstrapTimeout = 30 * time.Second
+	lookupTimeout    = 20 * time.Second
+	lookupEvery      = 30 * time.Second
+	announceEvery    = 15 * time.Minute
+)
+
+// InfoHash is the DHT key of a swarm: its root hash, cut to 20 bytes when
+// the hash function is longer than SHA-1.
+func InfoHash(root []byte) dht.ID {
+	var id dht.ID
+	copy(id[:], root)
+	return id
+}
+
+// discover finds peers for s through the DHT and announces it, until the
+// node closes: while s downloads, a lookup (with announce) every
+// lookupEvery, connecting to what it finds; once complete, an announce
+// every announceEvery.
+func (n *Node) discover(s *ppspp.Swarm) {
+	if n.DHT == nil {
+		return
+	}
+	ih := InfoHash(s.Root())
+	port := n.Engine.LocalAddr().Port()
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		select {
+		case <-n.ready:
+		case <-n.ctx.Done():
+			return
+		}
+		for {
+			complete := s.Info().Complete
+			ctx, cancel := context.WithTimeout(n.ctx, lookupTimeout)
+			l, err := n.DHT.Announce(ctx, ih, int(port))
+			cancel()
+			if err != nil {
+				n.cfg.Logger.Debug("dht announce", "swarm", ih, "err", err)
+			}
+			if !complete {
+				for _, p := range l.Peers {
+					if p != n.Engine.LocalAddr() {
+						n.Engine.Connect(s, p)
+					}
+				}
+			}
+			every, done := lookupEvery, s.Done()
+			if complete {
+				every, done = announceEvery, nil
+			}
+			t := time.NewTimer(every)
+			select {
+			case <-t.C:
+			case <-done: // complete now: announce as a seeder at once
+				t.Stop()
+			case <-n.ctx.Done():
+				t.Stop()
+				return
+			}
+		}
+	}()
 }
 
 // Seed hashes a complete file and starts seeding it.
@@ -48,7 +174,12 @@ func (n *Node) Seed(path string, f merkle.Func) (*ppspp.Swarm, error) {
 	if err != nil {
 		return nil, err
 	}
-	return n.add(c)
+	sw, err := n.add(c)
+	if err != nil {
+		return nil, err
+	}
+	n.discover(sw)
+	return sw, nil
 }
 
 // add starts a swarm for c; the node closes c on Close.
@@ -75,6 +206,7 @@ func (n *Node) Get(u uri.URI, path string, peers []netip.AddrPort) (*ppspp.Swarm
 	for _, p := range append(append([]netip.AddrPort(nil), u.Peers...), peers...) {
 		n.Engine.Connect(s, p)
 	}
+	n.discover(s)
 	return s, nil
 }
 
@@ -96,7 +228,15 @@ func Wait(ctx context.Context, s *ppspp.Swarm) error {
 // Close stops the engine (sending explicit closes to peers) and closes all
 // content, checkpointing downloads.
 func (n *Node) Close() error {
-	err := n.Engine.Close()
+	n.cancel()
+	n.wg.Wait()
+	var err error
+	if n.DHT != nil {
+		err = n.DHT.Close()
+	}
+	if eerr := n.Engine.Close(); err == nil {
+		err = eerr
+	}
 	for _, c := range n.contents {
 		if cerr := c.Close(); err == nil {
 			err = cerr
