@@ -10,6 +10,8 @@ export PATH="$PATH:$(go env GOPATH)/bin"
 need=()
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 /usr/bin/python3 -c 'import libtorrent' >/dev/null 2>&1 || need+=(python3-libtorrent)
+command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
+command -v mpv >/dev/null 2>&1 || need+=(mpv)
 if [ ${#need[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
 	echo "installing: ${need[*]}"
 	(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}") >/dev/null 2>&1 || { echo "apt-get install ${need[*]} failed" >&2; exit 1; }

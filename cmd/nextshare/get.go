@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/netip"
 	"os"
 	"time"
 
@@ -32,13 +31,9 @@ func (c *getCmd) Run(g *globals) error {
 	if err != nil {
 		return err
 	}
-	var peers []netip.AddrPort
-	for _, p := range c.Peer {
-		ap, err := netip.ParseAddrPort(p)
-		if err != nil {
-			return fmt.Errorf("--peer %q: want HOST:PORT with a numeric address: %v", p, err)
-		}
-		peers = append(peers, ap)
+	peers, err := parsePeers(c.Peer)
+	if err != nil {
+		return err
 	}
 	if len(peers)+len(u.Peers) == 0 && !c.DHT {
 		return fmt.Errorf("no peers: pass --peer HOST:PORT, or leave the DHT on")

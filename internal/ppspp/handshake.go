@@ -28,6 +28,8 @@ func (e *Engine) handleBatch(batch []*inbound, now time.Time) {
 	for _, s := range e.swarms {
 		if err := s.st.Flush(); err != nil {
 			s.fail(err)
+		} else if len(s.newHave) > 0 {
+			s.changes.notify()
 		}
 		s.afterBatch(now)
 	}

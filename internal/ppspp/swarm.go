@@ -24,7 +24,8 @@ type Swarm struct {
 	done     chan struct{}
 	doneOnce sync.Once
 	failed   chan struct{}
-	err      error // why the swarm failed; set before failed is closed
+	changes  changes // readers waiting for chunks; see Changed
+	err      error   // why the swarm failed; set before failed is closed
 
 	// Fields below are owned by the loop goroutine.
 	pk        *picker.Picker // nil once complete
@@ -115,6 +116,7 @@ func (s *Swarm) fail(err error) {
 	s.err = err
 	s.pk = nil
 	close(s.failed)
+	s.changes.notify()
 }
 
 // layout records the tree's peaks once they are known.
@@ -152,6 +154,7 @@ func (s *Swarm) finish() {
 	}
 	s.pk = nil
 	s.doneOnce.Do(func() { close(s.done) })
+	s.changes.notify()
 }
 
 func (s *Swarm) checkpoint() {

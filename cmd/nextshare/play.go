@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"mime"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/exec"
+	"time"
+
+	"github.com/nextshare/nextshare/internal/gateway"
+	"github.com/nextshare/nextshare/internal/node"
+	"github.com/nextshare/nextshare/internal/uri"
+)
+
+type playCmd struct {
+	Player string   `default:"none" enum:"mpv,vlc,browser,none" help:"Player to open on the stream URL (mpv, vlc, browser, none)."`
+	HTTP   string   `name:"http" default:"127.0.0.1:0" help:"Address of the HTTP gateway."`
+	Peer   []string `help:"Peer to download from (HOST:PORT); repeatable."`
+	Output string   `short:"o" help:"Where the downloaded file goes (default: the root hash in hex)."`
+	Listen string   `default:":0" help:"UDP address to listen on."`
+	URI    string   `arg:"" help:"ppsp:// link or root hash."`
+	nodeFlags
+}
+
+func (c *playCmd) Run(g *globals) error {
+	u, err := uri.Parse(c.URI)
+	if err != nil {
+		return err
+	}
+	peers, err := parsePeers(c.Peer)
+	if err != nil {
+		return err
+	}
+	if len(peers)+len(u.Peers) == 0 && !c.DHT {
+		return fmt.Errorf("no peers: pass --peer HOST:PORT, or leave the DHT on")
+	}
+	out := c.Output
+	if out == "" {
+		out = node.DefaultOutput(u)
+	}
+	n, err := c.start(g, c.Listen)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	if _, err := n.Get(u, out, peers); err != nil {
+		return err
+	}
+	types := map[string]string{}
+	ext := ""
+	if u.ContentType != "" {
+		types[hex.EncodeToString(u.Root)] = u.ContentType
+		if exts, _ := mime.ExtensionsByType(u.ContentType); len(exts) > 0 {
+			ext = exts[0]
+		}
+	}
+	gw := gateway.New(gateway.Config{Swarms: n.Engine, Logger: g.log, Types: types})
+	url, stop, err := serveHTTP(c.HTTP, gw)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	url = fmt.Sprintf("%s/%x%s", url, u.Root, ext)
+	fmt.Println(url)
+
+	err = runPlayer(g.ctx, c.Player, url)
+	st := gw.Stats()
+	fmt.Fprintf(os.Stderr, "served %d bytes to %d requests; %d stalls (%.1f s waiting)\n",
+		st.BytesServed, st.Requests, st.Stalls, st.StallTime.Seconds())
+	return err
+}
+
+// runPlayer opens player on url and waits for it to exit, or, with none,
+// waits for ctx.
+func runPlayer(ctx context.Context, player, url string) error {
+	var argv []string
+	switch player {
+	case "mpv":
+		argv = []string{"mpv", "--no-ytdl", url}
+	case "vlc":
+		argv = []string{"vlc", "--play-and-exit", url}
+	case "browser":
+		argv = []string{"xdg-open", url}
+	default:
+		fmt.Fprintln(os.Stderr, "open the URL in a player or browser; Ctrl-C to stop")
+		<-ctx.Done()
+		return nil
+	}
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil && ctx.Err() == nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return fmt.Errorf("%s exited: %v", argv[0], err)
+		}
+		return fmt.Errorf("start %s: %w", argv[0], err)
+	}
+	if player == "browser" {
+		// xdg-open returns at once; keep serving until interrupted.
+		<-ctx.Done()
+	}
+	return nil
+}
+
+// serveHTTP serves h on addr and returns its base URL and a function that
+// shuts the server down.
+func serveHTTP(addr string, h http.Handler) (string, func(), error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		srv.Serve(l)
+	}()
+	stop := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if srv.Shutdown(ctx) != nil {
+			srv.Close()
+		}
+		<-done
+	}
+	return "http://" + l.Addr().String(), stop, nil
+}
+
+// parsePeers parses --peer values.
+func parsePeers(ss []string) ([]netip.AddrPort, error) {
+	var peers []netip.AddrPort
+	for _, p := range ss {
+		ap, err := netip.ParseAddrPort(p)
+		if err != nil {
+			return nil, fmt.Errorf("--peer %q: want HOST:PORT with a numeric address: %v", p, err)
+		}
+		peers = append(peers, ap)
+	}
+	return peers, nil
+}

@@ -1,0 +1,322 @@
+// Package gateway serves the swarms of a node over HTTP, so that players
+// and browsers can watch while the content downloads.
+//
+// Each swarm is at /<roothash>, optionally with a file extension
+// (/<roothash>.mp4) that sets the Content-Type; without one the type comes
+// from a hint the server was given or from sniffing the first verified
+// bytes. GET and HEAD honour Range and If-Range (the root hash is a strong
+// ETag: the bytes behind it never change). A read of bytes that are not
+// verified yet blocks until they are — the gateway never returns anything
+// that did not pass the Merkle check — and moves the picker's window to
+// where the reader is, so what the player needs next is fetched first.
+// A read that has to wait longer than StallAfter counts as a stall.
+package gateway
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nextshare/nextshare/internal/ppspp"
+	"github.com/nextshare/nextshare/internal/store"
+)
+
+// Swarms finds a swarm by root hash; nil if the node has none.
+type Swarms interface {
+	Swarm(root []byte) *ppspp.Swarm
+}
+
+// Config configures a gateway.
+type Config struct {
+	Swarms Swarms
+	Logger *slog.Logger
+	// Types maps a root hash (hex) to a Content-Type hint, for requests
+	// without an extension (from a link's type= hint, say).
+	Types map[string]string
+	// StallAfter is how long a read may wait for a chunk before the wait
+	// counts as a stall (default 250 ms).
+	StallAfter time.Duration
+	// SizeTimeout bounds the wait for a swarm's exact size, which is known
+	// only once its last chunk is verified (default 30 s); 503 after it.
+	SizeTimeout time.Duration
+}
+
+// Stats are the gateway's counters.
+type Stats struct {
+	Requests    uint64 // requests for a swarm
+	Active      int64  // responses being written now
+	BytesServed uint64 // verified bytes handed to clients
+	Waits       uint64 // reads that had to wait for chunks
+	Stalls      uint64 // waits longer than StallAfter
+	StallTime   time.Duration
+	BadRequests uint64 // 400
+	NotFound    uint64 // 404
+}
+
+// Server is an http.Handler serving swarms.
+type Server struct {
+	cfg Config
+	log *slog.Logger
+
+	requests, bytesServed, waits, stalls, stallNS, bad, notFound atomic.Uint64
+	active                                                       atomic.Int64
+
+	mu      sync.Mutex
+	readers map[*ppspp.Swarm][]*reader // active readers, the latest to wait last
+}
+
+// New returns a gateway over cfg.Swarms.
+func New(cfg Config) *Server {
+	if cfg.StallAfter <= 0 {
+		cfg.StallAfter = 250 * time.Millisecond
+	}
+	if cfg.SizeTimeout <= 0 {
+		cfg.SizeTimeout = 30 * time.Second
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Server{cfg: cfg, log: log, readers: make(map[*ppspp.Swarm][]*reader)}
+}
+
+// aim points the swarm's picker at rd's position: the reader that waited
+// last decides, since that is where a player is stuck (a seek moves the
+// window at once).
+func (g *Server) aim(rd *reader) {
+	g.mu.Lock()
+	rs := slices.DeleteFunc(g.readers[rd.s], func(o *reader) bool { return o == rd })
+	g.readers[rd.s] = append(rs, rd)
+	g.mu.Unlock()
+	rd.s.SetPosition(rd.pos)
+}
+
+// leave forgets rd when its response ends (or its client went away): the
+// picker follows the reader that waited before it, or, with none left,
+// goes back to the start of the content.
+func (g *Server) leave(rd *reader) {
+	g.mu.Lock()
+	rs := g.readers[rd.s]
+	was := len(rs) > 0 && rs[len(rs)-1] == rd
+	rs = slices.DeleteFunc(rs, func(o *reader) bool { return o == rd })
+	var next uint64
+	if len(rs) > 0 {
+		next = rs[len(rs)-1].pos
+		g.readers[rd.s] = rs
+	} else {
+		delete(g.readers, rd.s)
+	}
+	g.mu.Unlock()
+	if was {
+		rd.s.SetPosition(next)
+	}
+}
+
+// Readers returns how many readers of any swarm are registered (those that
+// waited for chunks and have not finished).
+func (g *Server) Readers() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n := 0
+	for _, rs := range g.readers {
+		n += len(rs)
+	}
+	return n
+}
+
+// Stats returns the counters.
+func (g *Server) Stats() Stats {
+	return Stats{
+		Requests: g.requests.Load(), Active: g.active.Load(), BytesServed: g.bytesServed.Load(),
+		Waits: g.waits.Load(), Stalls: g.stalls.Load(), StallTime: time.Duration(g.stallNS.Load()),
+		BadRequests: g.bad.Load(), NotFound: g.notFound.Load(),
+	}
+}
+
+// parsePath splits "/<hex root>[.ext]" into the root hash and extension.
+func parsePath(p string) (root []byte, ext string, err error) {
+	name, ok := strings.CutPrefix(p, "/")
+	if !ok || strings.Contains(name, "/") {
+		return nil, "", errors.New("want /<root hash>[.ext]")
+	}
+	hexRoot, ext, _ := strings.Cut(name, ".")
+	if n := len(hexRoot); n != 40 && n != 56 && n != 64 && n != 96 && n != 128 {
+		return nil, "", fmt.Errorf("root hash of %d hex digits", n)
+	}
+	root, err = hex.DecodeString(hexRoot)
+	if err != nil {
+		return nil, "", errors.New("root hash is not hex")
+	}
+	if len(ext) > 10 || strings.ContainsFunc(ext, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+	}) {
+		return nil, "", errors.New("bad extension")
+	}
+	return root, ext, nil
+}
+
+func (g *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	root, ext, err := parsePath(r.URL.Path)
+	if err != nil {
+		g.bad.Add(1)
+		http.Error(w, "bad path: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	s := g.cfg.Swarms.Swarm(root)
+	if s == nil {
+		g.notFound.Add(1)
+		http.Error(w, "no such swarm", http.StatusNotFound)
+		return
+	}
+	g.requests.Add(1)
+	g.active.Add(1)
+	defer g.active.Add(-1)
+
+	rd := &reader{g: g, s: s, st: s.Content().Store, ctx: r.Context()}
+	defer g.leave(rd)
+	size, err := g.waitSize(rd)
+	if err != nil {
+		http.Error(w, "content size not known yet: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	h := w.Header()
+	switch t := mime.TypeByExtension("." + ext); {
+	case ext != "" && t != "":
+		h.Set("Content-Type", t)
+	case g.cfg.Types[hex.EncodeToString(root)] != "":
+		h.Set("Content-Type", g.cfg.Types[hex.EncodeToString(root)])
+	}
+	h.Set("ETag", `"`+hex.EncodeToString(root)+`"`)
+	h.Set("Accept-Ranges", "bytes")
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	rd.size = size
+	http.ServeContent(w, r, "", time.Time{}, rd)
+}
+
+// waitSize returns the swarm's exact size, waiting (with the picker aimed
+// at the last chunk, which fixes it) until it is known.
+func (g *Server) waitSize(rd *reader) (int64, error) {
+	ctx, cancel := context.WithTimeout(rd.ctx, g.cfg.SizeTimeout)
+	defer cancel()
+	s := rd.s
+	aimed := false
+	var waited time.Time
+	for {
+		changed := s.Changed()
+		in := s.Info()
+		if in.Size >= 0 {
+			if !waited.IsZero() {
+				g.noteWait(time.Since(waited))
+			}
+			return in.Size, nil
+		}
+		if waited.IsZero() {
+			waited = time.Now()
+		}
+		if in.NumChunks > 0 && !aimed {
+			rd.pos = in.NumChunks - 1
+			g.aim(rd)
+			aimed = true
+		}
+		select {
+		case <-changed:
+		case <-s.Failed():
+			return 0, s.Err()
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
+}
+
+// reader is an io.ReadSeeker over a swarm's verified bytes that blocks on
+// the others.
+type reader struct {
+	g    *Server
+	s    *ppspp.Swarm
+	st   *store.Store
+	size int64
+	off  int64
+	ctx  context.Context
+	pos  uint64 // chunk this reader last waited for
+}
+
+func (rd *reader) Seek(off int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekStart:
+	case io.SeekCurrent:
+		off += rd.off
+	case io.SeekEnd:
+		off += rd.size
+	default:
+		return 0, errors.New("gateway: bad whence")
+	}
+	if off < 0 {
+		return 0, errors.New("gateway: negative position")
+	}
+	rd.off = off
+	return off, nil
+}
+
+func (rd *reader) Read(p []byte) (int, error) {
+	if rd.off >= rd.size {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > rd.size-rd.off {
+		p = p[:rd.size-rd.off]
+	}
+	var waited time.Time
+	for {
+		changed := rd.s.Changed()
+		n, err := rd.st.ReadAt(p, rd.off)
+		if n > 0 || err == nil || errors.Is(err, io.EOF) {
+			if !waited.IsZero() {
+				rd.g.noteWait(time.Since(waited))
+			}
+			rd.off += int64(n)
+			rd.g.bytesServed.Add(uint64(n))
+			if n > 0 {
+				return n, nil
+			}
+			return 0, io.EOF
+		}
+		if !errors.Is(err, store.ErrNotPresent) {
+			return 0, err
+		}
+		if waited.IsZero() {
+			waited = time.Now()
+			rd.pos = uint64(rd.off / int64(rd.st.Meta().ChunkSize))
+			rd.g.aim(rd)
+		}
+		select {
+		case <-changed:
+		case <-rd.s.Failed():
+			return 0, rd.s.Err()
+		case <-rd.ctx.Done():
+			rd.g.noteWait(time.Since(waited))
+			return 0, rd.ctx.Err()
+		}
+	}
+}
+
+func (g *Server) noteWait(d time.Duration) {
+	g.waits.Add(1)
+	if d >= g.cfg.StallAfter {
+		g.stalls.Add(1)
+		g.stallNS.Add(uint64(d))
+	}
+}
