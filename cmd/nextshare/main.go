@@ -22,6 +22,7 @@ type cli struct {
 	Hash  hashCmd  `cmd:"" help:"Print a file's root hash and ppsp:// link."`
 	Seed  seedCmd  `cmd:"" help:"Seed files until interrupted."`
 	Get   getCmd   `cmd:"" help:"Download a ppsp:// link from peers, verifying every chunk."`
+	Demo  demoCmd  `cmd:"" help:"Run a swarm on loopback (private DHT, seeder, viewers) streaming a video; print where to watch it."`
 	Play  playCmd  `cmd:"" help:"Stream a ppsp:// link over HTTP while it downloads, and open a player."`
 	DHT   dhtCmd   `cmd:"" name:"dht" help:"Mainline DHT tools."`
 	Bench benchCmd `cmd:"" help:"Benchmarks."`
