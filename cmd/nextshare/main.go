@@ -19,13 +19,14 @@ type cli struct {
 	Verbose    bool   `short:"v" help:"Log protocol events to stderr."`
 	CPUProfile string `name:"cpuprofile" placeholder:"FILE" help:"Write a CPU profile (pprof) to FILE."`
 
-	Hash  hashCmd  `cmd:"" help:"Print a file's root hash and ppsp:// link."`
-	Seed  seedCmd  `cmd:"" help:"Seed files until interrupted."`
-	Get   getCmd   `cmd:"" help:"Download a ppsp:// link from peers, verifying every chunk."`
-	Demo  demoCmd  `cmd:"" help:"Run a swarm on loopback (private DHT, seeder, viewers) streaming a video; print where to watch it."`
-	Play  playCmd  `cmd:"" help:"Stream a ppsp:// link over HTTP while it downloads, and open a player."`
-	DHT   dhtCmd   `cmd:"" name:"dht" help:"Mainline DHT tools."`
-	Bench benchCmd `cmd:"" help:"Benchmarks."`
+	Hash   hashCmd   `cmd:"" help:"Print a file's root hash and ppsp:// link."`
+	Seed   seedCmd   `cmd:"" help:"Seed files until interrupted."`
+	Get    getCmd    `cmd:"" help:"Download a ppsp:// link from peers, verifying every chunk."`
+	Demo   demoCmd   `cmd:"" help:"Run a swarm on loopback (private DHT, seeder, viewers) streaming a video; print where to watch it."`
+	Play   playCmd   `cmd:"" help:"Stream a ppsp:// link over HTTP while it downloads, and open a player."`
+	Daemon daemonCmd `cmd:"" help:"Run a node with an HTTP API to add, list and remove swarms, and the gateway."`
+	DHT    dhtCmd    `cmd:"" name:"dht" help:"Mainline DHT tools."`
+	Bench  benchCmd  `cmd:"" help:"Benchmarks."`
 }
 
 // globals is passed to every command's Run.

@@ -240,12 +240,3 @@ func TestDisconnectFreesReader(t *testing.T) {
 		t.Errorf("content of unknown size: status %d, want 503", resp.StatusCode)
 	}
 }
-
-func waitComplete(t *testing.T, s *ppspp.Swarm) {
-	t.Helper()
-	select {
-	case <-s.Done():
-	case <-time.After(30 * time.Second):
-		t.Fatal("download did not complete")
-	}
-}

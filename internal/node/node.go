@@ -38,10 +38,12 @@ type Config struct {
 
 // Node is a running node.
 type Node struct {
-	cfg      Config
-	Engine   *ppspp.Engine
-	DHT      *dht.Node // nil without Config.DHT
-	contents []*ppspp.Content
+	cfg    Config
+	Engine *ppspp.Engine
+	DHT    *dht.Node // nil without Config.DHT
+
+	mu     sync.Mutex
+	swarms map[*ppspp.Swarm]*entry
 
 	ctx    context.Context // ends on Close; bounds discovery loops
 	cancel context.CancelFunc
@@ -58,7 +60,7 @@ func New(cfg Config) (*Node, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	n := &Node{cfg: cfg, ready: make(chan struct{})}
+	n := &Node{cfg: cfg, ready: make(chan struct{}), swarms: make(map[*ppspp.Swarm]*entry)}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	var onOther func([]byte, netip.AddrPort)
 	if cfg.DHT {
@@ -122,7 +124,7 @@ func InfoHash(root []byte) dht.ID {
 // node closes: while s downloads, a lookup (with announce) every
 // lookupEvery, connecting to what it finds; once complete, an announce
 // every announceEvery.
-func (n *Node) discover(s *ppspp.Swarm) {
+func (n *Node) discover(sctx context.Context, s *ppspp.Swarm) {
 	if n.DHT == nil {
 		return
 	}
@@ -133,12 +135,12 @@ func (n *Node) discover(s *ppspp.Swarm) {
 		defer n.wg.Done()
 		select {
 		case <-n.ready:
-		case <-n.ctx.Done():
+		case <-sctx.Done():
 			return
 		}
 		for {
 			complete := s.Info().Complete
-			ctx, cancel := context.WithTimeout(n.ctx, lookupTimeout)
+			ctx, cancel := context.WithTimeout(sctx, lookupTimeout)
 			l, err := n.DHT.Announce(ctx, ih, int(port))
 			cancel()
 			if err != nil {
@@ -160,7 +162,7 @@ func (n *Node) discover(s *ppspp.Swarm) {
 			case <-t.C:
 			case <-done: // complete now: announce as a seeder at once
 				t.Stop()
-			case <-n.ctx.Done():
+			case <-sctx.Done():
 				t.Stop()
 				return
 			}
@@ -174,23 +176,66 @@ func (n *Node) Seed(path string, f merkle.Func) (*ppspp.Swarm, error) {
 	if err != nil {
 		return nil, err
 	}
-	sw, err := n.add(c)
+	sw, err := n.add(c, path)
 	if err != nil {
 		return nil, err
 	}
-	n.discover(sw)
+	n.mu.Lock()
+	ctx := n.swarms[sw].ctx
+	n.mu.Unlock()
+	n.discover(ctx, sw)
 	return sw, nil
 }
 
-// add starts a swarm for c; the node closes c on Close.
-func (n *Node) add(c *ppspp.Content) (*ppspp.Swarm, error) {
+// entry is what the node keeps for a swarm it runs.
+type entry struct {
+	content *ppspp.Content
+	path    string
+	ctx     context.Context // ends when the swarm is removed
+	cancel  context.CancelFunc
+}
+
+// add starts a swarm for c; the node closes c on Remove or Close.
+func (n *Node) add(c *ppspp.Content, path string) (*ppspp.Swarm, error) {
 	s, err := n.Engine.AddSwarm(c)
 	if err != nil {
 		c.Close()
 		return nil, err
 	}
-	n.contents = append(n.contents, c)
+	ctx, cancel := context.WithCancel(n.ctx)
+	n.mu.Lock()
+	n.swarms[s] = &entry{content: c, path: path, ctx: ctx, cancel: cancel}
+	n.mu.Unlock()
 	return s, nil
+}
+
+// Swarms lists the node's swarms and their file paths.
+func (n *Node) Swarms() map[*ppspp.Swarm]string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := make(map[*ppspp.Swarm]string, len(n.swarms))
+	for s, e := range n.swarms {
+		out[s] = e.path
+	}
+	return out
+}
+
+// Remove stops a swarm: its DHT announces end, its peers are told, and its
+// content is checkpointed and closed (the file stays).
+func (n *Node) Remove(s *ppspp.Swarm) error {
+	n.mu.Lock()
+	e := n.swarms[s]
+	delete(n.swarms, s)
+	n.mu.Unlock()
+	if e == nil {
+		return fmt.Errorf("no such swarm")
+	}
+	e.cancel()
+	err := n.Engine.RemoveSwarm(s)
+	if cerr := e.content.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // Get starts (or resumes) downloading u into path and connects to peers.
@@ -199,14 +244,17 @@ func (n *Node) Get(u uri.URI, path string, peers []netip.AddrPort) (*ppspp.Swarm
 	if err != nil {
 		return nil, err
 	}
-	s, err := n.add(c)
+	s, err := n.add(c, path)
 	if err != nil {
 		return nil, err
 	}
 	for _, p := range append(append([]netip.AddrPort(nil), u.Peers...), peers...) {
 		n.Engine.Connect(s, p)
 	}
-	n.discover(s)
+	n.mu.Lock()
+	ctx := n.swarms[s].ctx
+	n.mu.Unlock()
+	n.discover(ctx, s)
 	return s, nil
 }
 
@@ -237,10 +285,13 @@ func (n *Node) Close() error {
 	if eerr := n.Engine.Close(); err == nil {
 		err = eerr
 	}
-	for _, c := range n.contents {
-		if cerr := c.Close(); err == nil {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for s, e := range n.swarms {
+		if cerr := e.content.Close(); err == nil {
 			err = cerr
 		}
+		delete(n.swarms, s)
 	}
 	return err
 }
