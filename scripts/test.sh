@@ -12,6 +12,7 @@ command -v ip >/dev/null 2>&1 || need+=(iproute2)
 /usr/bin/python3 -c 'import libtorrent' >/dev/null 2>&1 || need+=(python3-libtorrent)
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 command -v mpv >/dev/null 2>&1 || need+=(mpv)
+command -v chromium >/dev/null 2>&1 || need+=(chromium fonts-liberation)
 if [ ${#need[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
 	echo "installing: ${need[*]}"
 	(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}") >/dev/null 2>&1 || { echo "apt-get install ${need[*]} failed" >&2; exit 1; }
