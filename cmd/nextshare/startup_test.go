@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/netip"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/nextshare/nextshare/internal/relay"
+)
+
+var startupRuns = flag.Int("startup.runs", 2, "runs of TestStartupBench (the benchmark uses 20)")
+
+// firstFrameJS resolves when the media document's video presents its first
+// frame, then seeks to 70% and resolves with the time from the seek to the
+// first frame presented after it (ms).
+const firstFrameJS = `new Promise((resolve, reject) => {
+	const v = document.querySelector('video');
+	if (!v) { reject(new Error('no video element')); return; }
+	v.muted = true;
+	v.requestVideoFrameCallback(() => resolve(true));
+	v.play().catch(() => {});
+})`
+
+const seekJS = `new Promise((resolve, reject) => {
+	const v = document.querySelector('video');
+	const t0 = performance.now();
+	v.addEventListener('seeked', () => {
+		v.requestVideoFrameCallback(() => resolve(performance.now() - t0));
+	}, {once: true});
+	v.currentTime = v.duration * 0.7;
+	setTimeout(() => reject(new Error('no frame 20 s after seeking')), 20000);
+})`
+
+// TestStartupBench measures startup over an emulated path: a seeder behind
+// a userspace relay with 50 ms RTT and 20 Mbit/s each way, and a viewer
+// (`nextshare play`) opened in headless Chromium: the time from starting
+// play to the first frame and to the first MiB verified, and the time from
+// a seek to 70% to the next frame. It prints p50 and p95; run the
+// benchmark with
+//
+//	go test -run TestStartupBench -v ./cmd/nextshare/ -startup.runs=20
+func TestStartupBench(t *testing.T) {
+	for _, tool := range []string{"chromium", "ffmpeg"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed", tool)
+		}
+	}
+	video := filepath.Join(t.TempDir(), "clip.mp4")
+	mk := exec.Command("ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=duration=60:size=640x360:rate=25",
+		"-f", "lavfi", "-i", "sine=frequency=440:duration=60", "-c:v", "libx264", "-preset", "ultrafast",
+		"-b:v", "1500k", "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart", video)
+	if out, err := mk.CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg: %v\n%s", err, out)
+	}
+	addr, link := seeder(t, video)
+	r, err := relay.Start(relay.Config{
+		Target: netip.MustParseAddrPort(addr), Delay: 25 * time.Millisecond,
+		Rate: 20_000_000 / 8, Queue: 20_000_000 / 8 / 10, // 100 ms of queue
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath("/usr/bin/chromium"), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"), chromedp.UserDataDir(t.TempDir()))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	bctx, cancelB := chromedp.NewContext(actx)
+	defer cancelB()
+	if _, err := chromedp.Run(bctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatal(err)
+	}
+
+	var frame, mib, seek []time.Duration
+	for run := range *startupRuns {
+		f, m, s := startupRun(t, bctx, r.Addr().String(), link, run)
+		frame, mib, seek = append(frame, f), append(mib, m), append(seek, s)
+		t.Logf("run %d: first frame %v, first MiB %v, seek resume %v", run+1, f, m, s)
+	}
+	t.Logf("relay: %+v", r.Stats())
+	fmt.Printf("startup over 50 ms RTT, 20 Mbit/s (%d runs)\n", len(frame))
+	fmt.Printf("%-14s %8s %8s\n", "", "p50", "p95")
+	for _, row := range []struct {
+		name string
+		d    []time.Duration
+	}{{"first frame", frame}, {"first MiB", mib}, {"seek resume", seek}} {
+		fmt.Printf("%-14s %8.0f %8.0f ms\n", row.name, pct(row.d, 50), pct(row.d, 95))
+	}
+}
+
+// startupRun starts a viewer, opens its stream in a new tab, and measures.
+func startupRun(t *testing.T, bctx context.Context, peer, link string, run int) (frame, mib, seek time.Duration) {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(bctx)
+	defer cancel()
+	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+	defer cancelT()
+
+	t0 := time.Now()
+	cmd := exec.Command(binary, "play", "--no-dht", "--peer", peer, "--player", "none",
+		"--listen", "127.0.0.1:0", "-o", filepath.Join(t.TempDir(), fmt.Sprintf("run%d", run)), link+"&type=video%2Fmp4")
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}()
+	var url string
+	if _, err := fmt.Fscanln(stdout, &url); err != nil {
+		t.Fatalf("play printed no URL: %v", err)
+	}
+	go io.Copy(io.Discard, stdout)
+
+	mibDone := make(chan time.Duration, 1)
+	go func() {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		req.Header.Set("Range", "bytes=0-1048575")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			mibDone <- -1
+			return
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		mibDone <- time.Since(t0)
+	}()
+	if _, err := chromedp.Run(ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatalf("navigate: %v", err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](firstFrameJS, chromedp.EvalAwaitPromise)); err != nil {
+		t.Fatalf("first frame: %v", err)
+	}
+	frame = time.Since(t0)
+	ms, err := chromedp.Run(ctx, chromedp.Evaluate[float64](seekJS, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("seek: %v", err)
+	}
+	seek = time.Duration(ms * float64(time.Millisecond))
+	mib = <-mibDone
+	return frame, mib, seek
+}
+
+// pct returns the p-th percentile of d in milliseconds.
+func pct(d []time.Duration, p int) float64 {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	i := (len(s)*p + 99) / 100
+	if i > 0 {
+		i--
+	}
+	return float64(s[i]) / float64(time.Millisecond)
+}
