@@ -20,6 +20,12 @@ const (
 	cipmMerkle = 1
 )
 
+// initCwnd is a channel's first congestion window: ten DATA datagrams
+// (RFC 6928's initial window), so the first seconds of a video, which decide
+// how soon playback starts, take fewer round trips than with RFC 3390's
+// three or four.
+const initCwnd = 10 * ledbat.DefaultMSS
+
 func (e *Engine) handleBatch(batch []*inbound, now time.Time) {
 	for _, in := range batch {
 		e.handleDatagram(in, now)
@@ -237,7 +243,7 @@ func (s *Swarm) newChannel(addr netip.AddrPort, initiator bool, now time.Time) *
 		lastSend:    now,
 		chokingPeer: e.cfg.NoUpload,
 		inflightIdx: make(map[uint64]uint64),
-		cc:          ledbat.New(ledbat.Config{}, now),
+		cc:          ledbat.New(ledbat.Config{InitCwnd: initCwnd}, now),
 		peerHave:    bin.NewSet(0, 0),
 		known:       bin.NewSet(0, 0),
 		acked:       bin.NewSet(0, 0),
