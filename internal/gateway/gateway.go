@@ -208,8 +208,9 @@ func (g *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	http.ServeContent(w, r, "", time.Time{}, rd)
 }
 
-// waitSize returns the swarm's exact size, waiting (with the picker aimed
-// at the last chunk, which fixes it) until it is known.
+// waitSize returns the swarm's size: the exact one, or the link's hint once
+// the peak hashes confirm its chunk count; without either it waits, with
+// the picker aimed at the last chunk, which fixes the size.
 func (g *Server) waitSize(rd *reader) (int64, error) {
 	ctx, cancel := context.WithTimeout(rd.ctx, g.cfg.SizeTimeout)
 	defer cancel()
@@ -219,11 +220,19 @@ func (g *Server) waitSize(rd *reader) (int64, error) {
 	for {
 		changed := s.Changed()
 		in := s.Info()
-		if in.Size >= 0 {
+		size := in.Size
+		if size < 0 && in.NumChunks > 0 && in.SizeHint > 0 {
+			// The link's size, if it fits the tree: the last chunk will
+			// prove it, and until then only verified bytes are served.
+			if cs := int64(s.Content().Tree.ChunkSize()); uint64((in.SizeHint+cs-1)/cs) == in.NumChunks {
+				size = in.SizeHint
+			}
+		}
+		if size >= 0 {
 			if !waited.IsZero() {
 				g.noteWait(time.Since(waited))
 			}
-			return in.Size, nil
+			return size, nil
 		}
 		if waited.IsZero() {
 			waited = time.Now()

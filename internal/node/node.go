@@ -248,6 +248,9 @@ func (n *Node) Get(u uri.URI, path string, peers []netip.AddrPort) (*ppspp.Swarm
 	if err != nil {
 		return nil, err
 	}
+	if u.Size > 0 {
+		s.SetSizeHint(u.Size)
+	}
 	for _, p := range append(append([]netip.AddrPort(nil), u.Peers...), peers...) {
 		n.Engine.Connect(s, p)
 	}

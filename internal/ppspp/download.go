@@ -66,6 +66,7 @@ func (s *Swarm) onLayout(n uint64) {
 	s.have.SetLimit(n)
 	s.layout()
 	s.dirty = true
+	s.changes.notify() // NumChunks is known now
 	if s.pk != nil {
 		s.pk.SetNumChunks(n)
 		for _, c := range s.channels {

@@ -1,6 +1,11 @@
 package ppspp
 
-import "sync"
+import (
+	"sync"
+	"time"
+
+	"github.com/nextshare/nextshare/internal/ppspp/wire"
+)
 
 // changes broadcasts "more of the content is readable" to any number of
 // waiting readers (an HTTP gateway, say) without a goroutine per reader.
@@ -34,15 +39,63 @@ func (c *changes) notify() {
 func (s *Swarm) Changed() <-chan struct{} { return s.changes.wait() }
 
 // SetPosition tells the picker where playback reads: its in-order window
-// starts at chunk i, so the chunks a player needs next come first. Safe
-// from any goroutine; it returns once the picker has moved.
+// starts at chunk i, so the chunks a player needs next come first. After a
+// seek, requests outstanding outside the chunks now needed are cancelled
+// (CANCEL to the peer, released in the picker), so the bandwidth they held
+// goes to the new position at once, and new requests leave immediately.
+// Safe from any goroutine; it returns once the picker has moved.
 func (s *Swarm) SetPosition(i uint64) {
 	s.e.do(func() {
-		if s.pk != nil && s.tree.Known() && i < s.tree.NumChunks() {
-			s.pk.SetPosition(i)
+		if s.pk == nil || !s.tree.Known() || i >= s.tree.NumChunks() {
+			return
+		}
+		s.pk.SetPosition(i)
+		now := time.Now()
+		for _, c := range s.channels {
+			if !c.established {
+				continue
+			}
+			s.cancelOutside(c, i, i+uint64(2*c.window()), now)
+			if b := s.appendRequests(c, s.e.out.begin(c.remote), now); len(b) > 4 {
+				s.e.out.commit(b, c.addr)
+				c.lastSend = now
+			}
 		}
 	})
 }
+
+// cancelOutside cancels c's outstanding requests that lie wholly outside
+// chunks [lo, hi).
+func (s *Swarm) cancelOutside(c *channel, lo, hi uint64, now time.Time) {
+	keep := c.requests[:c.reqsHead]
+	b := s.e.out.begin(c.remote)
+	for _, rq := range c.requests[c.reqsHead:] {
+		if rq.r.End >= lo && rq.r.Start < hi || s.have.HasRange(rq.r) {
+			keep = append(keep, rq)
+			continue
+		}
+		for _, rr := range s.wireRanges(c, rq.r, false) {
+			m := wire.Cancel{Range: rr}
+			if len(b)+m.Len(c.params) > maxPayload {
+				s.e.out.commit(b, c.addr)
+				b = s.e.out.begin(c.remote)
+			}
+			b = m.Append(b, c.params)
+		}
+		s.pk.Release(c.peer, rq.r)
+		s.e.stats.Cancelled.Add(1)
+	}
+	if len(b) > 4 {
+		s.e.out.commit(b, c.addr)
+		c.lastSend = now
+	}
+	c.requests = keep
+}
+
+// SetSizeHint records the content size a link claimed, for a gateway that
+// must announce a length before the last chunk, which proves the size, has
+// arrived. Safe from any goroutine.
+func (s *Swarm) SetSizeHint(n int64) { s.sizeHint.Store(n) }
 
 // Swarm returns the swarm with the given ID (root hash), or nil. Safe from
 // any goroutine.

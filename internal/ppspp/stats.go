@@ -25,6 +25,7 @@ type Stats struct {
 	ChunksSent      atomic.Uint64
 	Retransmits     atomic.Uint64
 	RequestTimeouts atomic.Uint64
+	Cancelled       atomic.Uint64 // requests cancelled after a seek
 	Losses          atomic.Uint64
 	Channels        atomic.Int64
 }
@@ -35,7 +36,7 @@ type Snapshot struct {
 	Malformed, UnknownChannel, UnknownSwarm, BadHandshake, BadRange    uint64
 	CorruptChunks, BadHashes, PeersDropped, Other                      uint64
 	ChunksVerified, ChunksPending, Duplicates, ChunksSent, Retransmits uint64
-	RequestTimeouts, Losses                                            uint64
+	RequestTimeouts, Cancelled, Losses                                 uint64
 	Channels                                                           int64
 }
 
@@ -50,7 +51,7 @@ func (s *Stats) Snapshot() Snapshot {
 		BadHashes: s.BadHashes.Load(), PeersDropped: s.PeersDropped.Load(), Other: s.Other.Load(),
 		ChunksVerified: s.ChunksVerified.Load(), ChunksPending: s.ChunksPending.Load(),
 		Duplicates: s.Duplicates.Load(), ChunksSent: s.ChunksSent.Load(),
-		Retransmits: s.Retransmits.Load(), RequestTimeouts: s.RequestTimeouts.Load(),
+		Retransmits: s.Retransmits.Load(), RequestTimeouts: s.RequestTimeouts.Load(), Cancelled: s.Cancelled.Load(),
 		Losses: s.Losses.Load(), Channels: s.Channels.Load(),
 	}
 }

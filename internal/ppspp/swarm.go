@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nextshare/nextshare/internal/bin"
@@ -25,7 +26,8 @@ type Swarm struct {
 	doneOnce sync.Once
 	failed   chan struct{}
 	changes  changes // readers waiting for chunks; see Changed
-	err      error   // why the swarm failed; set before failed is closed
+	sizeHint atomic.Int64
+	err      error // why the swarm failed; set before failed is closed
 
 	// Fields below are owned by the loop goroutine.
 	pk        *picker.Picker // nil once complete
@@ -62,6 +64,7 @@ func newSwarm(e *Engine, c *Content) *Swarm {
 		started:   time.Now(),
 		have:      c.Store.Have().Clone(),
 	}
+	s.sizeHint.Store(-1)
 	if c.Tree.Known() {
 		s.layout()
 	}
@@ -179,8 +182,11 @@ type Info struct {
 	NumChunks  uint64 // 0 while unknown
 	HaveChunks uint64
 	Size       int64 // -1 while unknown
-	Complete   bool
-	Peers      []PeerInfo
+	// SizeHint is the size a link claimed (SetSizeHint), -1 if none. It is
+	// not verified: Size is, once the last chunk is.
+	SizeHint int64
+	Complete bool
+	Peers    []PeerInfo
 	// BytesFrom counts verified payload bytes by source address, including
 	// peers whose channels have closed.
 	BytesFrom map[netip.AddrPort]uint64
@@ -195,6 +201,7 @@ func (s *Swarm) Info() Info {
 			NumChunks:  s.tree.NumChunks(),
 			HaveChunks: s.have.Count(),
 			Size:       s.tree.Size(),
+			SizeHint:   s.sizeHint.Load(),
 			Complete:   s.complete(),
 			BytesFrom:  make(map[netip.AddrPort]uint64),
 		}
