@@ -12,45 +12,22 @@ import (
 
 	"github.com/nextshare/nextshare/internal/node"
 	"github.com/nextshare/nextshare/internal/ppspp"
-	"github.com/nextshare/nextshare/internal/uri"
 )
 
 type getCmd struct {
-	Peer    []string      `help:"Peer to download from (HOST:PORT); repeatable."`
-	Output  string        `short:"o" help:"Output path (default: the root hash in hex)."`
 	Timeout time.Duration `default:"0" help:"Give up after this long (0: never)."`
-	Listen  string        `default:":0" help:"UDP address to listen on."`
 	JSON    bool          `help:"Print a JSON summary {bytes, seconds, peers, bytes_from} when done."`
 	URI     string        `arg:"" help:"ppsp:// link or root hash."`
-	nodeFlags
+	downloadFlags
 }
 
 func (c *getCmd) Run(g *globals) error {
 	start := time.Now()
-	u, err := uri.Parse(c.URI)
-	if err != nil {
-		return err
-	}
-	peers, err := parsePeers(c.Peer)
-	if err != nil {
-		return err
-	}
-	if len(peers)+len(u.Peers) == 0 && !c.DHT {
-		return fmt.Errorf("no peers: pass --peer HOST:PORT, or leave the DHT on")
-	}
-	out := c.Output
-	if out == "" {
-		out = node.DefaultOutput(u)
-	}
-	n, err := c.start(g, c.Listen)
+	n, s, _, out, err := c.open(g, c.URI)
 	if err != nil {
 		return err
 	}
 	defer n.Close()
-	s, err := n.Get(u, out, peers)
-	if err != nil {
-		return err
-	}
 	ctx := g.ctx
 	if c.Timeout > 0 {
 		var cancel context.CancelFunc

@@ -8,50 +8,26 @@ import (
 	"mime"
 	"net"
 	"net/http"
-	"net/netip"
 	"os"
 	"os/exec"
 	"time"
 
 	"github.com/nextshare/nextshare/internal/gateway"
-	"github.com/nextshare/nextshare/internal/node"
-	"github.com/nextshare/nextshare/internal/uri"
 )
 
 type playCmd struct {
-	Player string   `default:"none" enum:"mpv,vlc,browser,none" help:"Player to open on the stream URL (mpv, vlc, browser, none)."`
-	HTTP   string   `name:"http" default:"127.0.0.1:0" help:"Address of the HTTP gateway."`
-	Peer   []string `help:"Peer to download from (HOST:PORT); repeatable."`
-	Output string   `short:"o" help:"Where the downloaded file goes (default: the root hash in hex)."`
-	Listen string   `default:":0" help:"UDP address to listen on."`
-	URI    string   `arg:"" help:"ppsp:// link or root hash."`
-	nodeFlags
+	Player string `default:"none" enum:"mpv,vlc,browser,none" help:"Player to open on the stream URL (mpv, vlc, browser, none)."`
+	HTTP   string `name:"http" default:"127.0.0.1:0" help:"Address of the HTTP gateway."`
+	URI    string `arg:"" help:"ppsp:// link or root hash."`
+	downloadFlags
 }
 
 func (c *playCmd) Run(g *globals) error {
-	u, err := uri.Parse(c.URI)
-	if err != nil {
-		return err
-	}
-	peers, err := parsePeers(c.Peer)
-	if err != nil {
-		return err
-	}
-	if len(peers)+len(u.Peers) == 0 && !c.DHT {
-		return fmt.Errorf("no peers: pass --peer HOST:PORT, or leave the DHT on")
-	}
-	out := c.Output
-	if out == "" {
-		out = node.DefaultOutput(u)
-	}
-	n, err := c.start(g, c.Listen)
+	n, _, u, _, err := c.open(g, c.URI)
 	if err != nil {
 		return err
 	}
 	defer n.Close()
-	if _, err := n.Get(u, out, peers); err != nil {
-		return err
-	}
 	types := map[string]string{}
 	ext := ""
 	if u.ContentType != "" {
@@ -130,17 +106,4 @@ func serveHTTP(addr string, h http.Handler) (string, func(), error) {
 		<-done
 	}
 	return "http://" + l.Addr().String(), stop, nil
-}
-
-// parsePeers parses --peer values.
-func parsePeers(ss []string) ([]netip.AddrPort, error) {
-	var peers []netip.AddrPort
-	for _, p := range ss {
-		ap, err := netip.ParseAddrPort(p)
-		if err != nil {
-			return nil, fmt.Errorf("--peer %q: want HOST:PORT with a numeric address: %v", p, err)
-		}
-		peers = append(peers, ap)
-	}
-	return peers, nil
 }
