@@ -58,12 +58,33 @@
 // # Lookups
 //
 // GetPeers, Announce and Bootstrap run iterative lookups that start from
-// the closest known nodes (table and replacement caches), keep 4 queries in
-// flight (up to 8 after timeouts), send a new query as each one ends, and
-// stop when the 8 closest nodes found have all answered or failed. Each
-// query's timeout is srtt+4*rttvar of that node, clamped to 100 ms–1 s,
-// and 1 s for nodes without an estimate. Answers are untrusted: at most 8
-// nodes are taken from one answer, port 0 and unspecified addresses are
+// the closest known nodes (table and replacement caches) and keep alpha
+// queries in flight: 3, and 1 for GetPeers. A query that has not been
+// answered after the node's expected RTT (srtt+rttvar, or the 40th
+// percentile of known nodes' RTTs for a node without one) becomes slow:
+// another query is sent while its answer is still taken if it comes. Each
+// slow query, each answer that brings no closer node and, for GetPeers,
+// running longer than 250 ms raise alpha up to 3. A lookup stops when the 8
+// closest nodes found that are neither failed nor slow have all answered;
+// GetPeers stops at the first answer with peers. No address is queried
+// twice and every query sent is counted (Lookup.Queries). A query's own
+// timeout is srtt+4*rttvar of that node, clamped to 100 ms–1 s, and 1 s
+// for nodes without an estimate. Answers are untrusted: at most 8 nodes
+// are taken from one answer, port 0 and unspecified addresses are
 // ignored, and an answer counts only if its transaction ID matches a query
 // sent to the address it came from.
+//
+// # Stored items (BEP 44)
+//
+// A node answers get and put for immutable items (target: SHA-1 of the
+// bencoded value) and ed25519-signed mutable items (target: SHA-1 of the
+// key and salt), with the errors of BEP 44 for a value over 1000 bytes
+// (205), a bad signature (206), a salt over 64 bytes (207), a CAS mismatch
+// (301) and an older sequence number (302; also for a different value
+// with the same one). put needs a token from get, as announce_peer does.
+// Items live 2 hours from their last put, in a store capped in count and
+// bytes; a get answer may exceed the amplification limit by the size of
+// the item it carries. Get verifies what it receives (hash or signature)
+// and keeps the highest seq; PutImmutable and PutMutable run a get lookup
+// and store on the closest 8 nodes that gave a token.
 package dht

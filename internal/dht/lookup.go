@@ -11,12 +11,22 @@ import (
 )
 
 const (
-	alphaStart       = 4   // queries kept in flight at the start of a lookup
-	alphaMax         = 8   // queries kept in flight after timeouts
+	alphaStart       = 3 // queries kept in flight, not counting slow ones
+	alphaPeers       = 1 // the same for GetPeers, which stops at the first peers
+	alphaSlow        = 3 // each slow query raises alpha up to this
+	lateAfter        = 250 * time.Millisecond
 	maxLookupQueries = 256 // queries one lookup may send
 	maxCandidates    = 64  // fresh candidates kept per lookup
 	maxLookupPeers   = 2000
 	takePerResponse  = bucketK // nodes taken from one answer
+
+	// A query becomes slow after the node's expected RTT (srtt+2*rttvar),
+	// or for a node without an estimate a percentile of the RTTs of known
+	// nodes; then the lookup sends another query without giving up on it.
+	softPercentile = 0.4
+	minSoftTimeout = 40 * time.Millisecond
+	maxSoftTimeout = 800 * time.Millisecond
+	defSoftTimeout = 400 * time.Millisecond // with too few RTT estimates
 )
 
 // Lookup is the result of GetPeers or Announce.
@@ -24,7 +34,8 @@ type Lookup struct {
 	Peers     []netip.AddrPort // deduplicated peers found
 	Queries   int              // messages sent for this lookup
 	Duration  time.Duration
-	Announced int // for Announce: nodes that acknowledged announce_peer
+	FirstPeer time.Duration // until the first peer was found; 0 if none
+	Announced int           // for Announce: nodes that acknowledged announce_peer
 }
 
 const (
@@ -38,12 +49,15 @@ type cand struct {
 	ni    nodeInfo
 	known bool // ID known (false for bootstrap routers not yet answered)
 	state int
+	slow  bool      // in flight past its soft timeout
+	soft  time.Time // when an in-flight query becomes slow
 	token []byte
 }
 
 type iterResult struct {
 	closest  []*cand // answered nodes, closest first
 	peers    []netip.AddrPort
+	first    time.Duration // until the first peer was found
 	queries  int
 	answered int
 }
@@ -62,6 +76,9 @@ type lookup struct {
 	only4   bool
 	only6   bool
 	answers int
+	start   time.Time
+	first   time.Duration
+	defSoft time.Duration // soft timeout for nodes without an RTT estimate
 }
 
 func (l *lookup) usable(a netip.AddrPort) bool {
@@ -113,12 +130,28 @@ func (l *lookup) sort() {
 	})
 }
 
+// best returns the closest known candidate that has not failed.
+func (l *lookup) best() *cand {
+	for _, c := range l.cands {
+		if c.known && c.state != stFailed {
+			return c
+		}
+	}
+	return nil
+}
+
+// skip reports whether c is left out of the k closest: it failed, or its
+// query is slow (its answer is still taken if it comes).
+func (c *cand) skip() bool {
+	return c.state == stFailed || (c.state == stInflight && c.slow)
+}
+
 // next returns the next candidate to query: an unknown router, or a fresh
-// node among the k closest that have not failed.
+// node among the k closest that have not failed and are not slow.
 func (l *lookup) next() *cand {
 	count := 0
 	for _, c := range l.cands {
-		if c.state == stFailed {
+		if c.skip() {
 			continue
 		}
 		if !c.known {
@@ -137,12 +170,13 @@ func (l *lookup) next() *cand {
 	return nil
 }
 
-// done reports whether the k closest known candidates that have not
-// failed have all answered and no router query is pending.
+// done reports whether the k closest known candidates that have neither
+// failed nor become slow have all answered (all of them if fewer) and no
+// router query is pending.
 func (l *lookup) done() bool {
 	count := 0
 	for _, c := range l.cands {
-		if c.state == stFailed {
+		if c.skip() {
 			continue
 		}
 		if !c.known {
@@ -158,7 +192,33 @@ func (l *lookup) done() bool {
 			return true
 		}
 	}
-	return false
+	return l.answers > 0
+}
+
+// defaultSoftTimeoutLocked returns the soft timeout for nodes without an
+// RTT estimate: a percentile of the smoothed RTTs of known nodes. Called
+// with n.mu held.
+func (n *Node) defaultSoftTimeoutLocked() time.Duration {
+	var s []time.Duration
+	for _, e := range n.rtt {
+		if s = append(s, e.srtt); len(s) >= 512 {
+			break
+		}
+	}
+	if len(s) < 8 {
+		return defSoftTimeout
+	}
+	slices.Sort(s)
+	return min(max(s[int(softPercentile*float64(len(s)-1))], minSoftTimeout), maxSoftTimeout)
+}
+
+// softTimeoutLocked is how long a query to addr may take before the
+// lookup sends another one. Called with n.mu held.
+func (l *lookup) softTimeoutLocked(addr netip.AddrPort) time.Duration {
+	if e, ok := l.n.rtt[addr]; ok {
+		return min(max(e.srtt+e.rttvar, minSoftTimeout), maxSoftTimeout)
+	}
+	return l.defSoft
 }
 
 type qres struct {
@@ -167,18 +227,48 @@ type qres struct {
 	err error
 }
 
-// iterate runs an iterative find_node or get_peers lookup for target,
-// starting from the closest known nodes and the given routers.
-func (n *Node) iterate(ctx context.Context, target ID, method string, routers []netip.AddrPort) iterResult {
+// lookupOpts tunes one iterative lookup.
+type lookupOpts struct {
+	alpha int
+	// peerQuorum > 0 ends a get_peers lookup once that many nodes have
+	// answered with peers.
+	peerQuorum int
+	// lateAfter > 0 raises alpha to alphaSlow once the lookup has run
+	// that long.
+	lateAfter time.Duration
+	// onAnswer, if set, sees each answer (in the lookup's goroutine); when
+	// it returns true the lookup ends.
+	onAnswer func(*msg) bool
+}
+
+// iterate runs an iterative find_node, get_peers or get lookup for
+// target, starting from the closest known nodes and the given routers.
+//
+// Each answer is passed to the optional onAnswer (in this goroutine);
+// when it returns true the lookup ends.
+func (n *Node) iterate(ctx context.Context, target ID, method string, routers []netip.AddrPort, onAnswer ...func(*msg) bool) iterResult {
+	o := lookupOpts{alpha: alphaStart}
+	if len(onAnswer) > 0 {
+		o.onAnswer = onAnswer[0]
+	}
+	return n.iterateOpts(ctx, target, method, routers, o)
+}
+
+// iterateOpts is iterate with options. It keeps o.alpha queries in flight
+// that are not slow; a query that passes its soft timeout stays in flight
+// (its answer is used if it comes before the end) but no longer holds the
+// lookup back. Every query sent is counted.
+func (n *Node) iterateOpts(ctx context.Context, target ID, method string, routers []netip.AddrPort, o lookupOpts) iterResult {
 	n.mu.Lock()
 	l := &lookup{
-		n: n, target: target, self: n.id, selfA: n.addr,
+		n: n, target: target, self: n.id, selfA: n.addr, start: time.Now(),
 		seen: make(map[netip.AddrPort]bool), seenID: make(map[ID]bool), seenP: make(map[netip.AddrPort]bool),
 	}
 	if a := n.addr.Addr(); a.IsValid() && !a.IsUnspecified() {
 		l.only4, l.only6 = a.Is4(), !a.Is4()
 	}
 	seeds := n.tbl.closest(target, 2*bucketK)
+	l.defSoft = n.defaultSoftTimeoutLocked()
 	n.mu.Unlock()
 	for _, ni := range seeds {
 		l.add(ni, true)
@@ -190,16 +280,31 @@ func (n *Node) iterate(ctx context.Context, target ID, method string, routers []
 
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	res := make(chan qres, alphaMax)
-	alpha, inflight, queries := alphaStart, 0, 0
+	res := make(chan qres, 16) // drained before returning
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	alpha := max(o.alpha, 1)
+	inflight, active, queries, withPeers := 0, 0, 0, 0
+loop:
 	for {
-		for inflight < alpha && queries < maxLookupQueries && lctx.Err() == nil {
+		if l.done() || (o.peerQuorum > 0 && withPeers >= o.peerQuorum) {
+			break
+		}
+		if o.lateAfter > 0 && alpha < alphaSlow && time.Since(l.start) >= o.lateAfter {
+			alpha = alphaSlow // running late: widen the search
+		}
+		for active < alpha && queries < maxLookupQueries && lctx.Err() == nil {
 			c := l.next()
 			if c == nil {
 				break
 			}
+			now := time.Now()
+			n.mu.Lock()
+			c.soft = now.Add(l.softTimeoutLocked(c.ni.Addr))
+			n.mu.Unlock()
 			c.state = stInflight
 			inflight++
+			active++
 			queries++
 			q := &msg{Q: method}
 			if method == mGetPeers {
@@ -212,34 +317,66 @@ func (n *Node) iterate(ctx context.Context, target ID, method string, routers []
 				res <- qres{c, m, err}
 			}()
 		}
-		if inflight == 0 || l.done() {
+		if inflight == 0 {
 			break
 		}
-		r := <-res
+		// Wait for an answer or for the next query to become slow.
+		var wake time.Time
+		for _, c := range l.cands {
+			if c.state == stInflight && !c.slow && (wake.IsZero() || c.soft.Before(wake)) {
+				wake = c.soft
+			}
+		}
+		var tc <-chan time.Time
+		if !wake.IsZero() {
+			timer.Reset(time.Until(wake))
+			tc = timer.C
+		}
+		var r qres
+		select {
+		case r = <-res:
+			timer.Stop()
+		case <-tc:
+			now := time.Now()
+			for _, c := range l.cands {
+				if c.state == stInflight && !c.slow && !now.Before(c.soft) {
+					c.slow = true
+					active--
+					alpha = min(alpha+1, alphaSlow)
+				}
+			}
+			continue
+		}
 		inflight--
+		if !r.c.slow {
+			active--
+		}
+		r.c.slow = false
 		if r.err != nil {
 			r.c.state = stFailed
-			if errors.Is(r.err, errTimeout) {
-				alpha = min(alpha+1, alphaMax)
-			}
 			continue
 		}
 		l.answers++
 		r.c.state = stAnswered
 		r.c.ni.ID, r.c.known = r.m.ID, true
 		r.c.token = r.m.Tok
+		if o.onAnswer != nil && o.onAnswer(&r.m) {
+			break loop
+		}
 		nodes := r.m.Nodes
 		if l.only6 {
 			nodes = r.m.Nodes6
 		} else if !l.only4 {
 			nodes = append(slices.Clip(nodes), r.m.Nodes6...)
 		}
+		best := l.best()
 		for i, ni := range nodes {
 			if i >= takePerResponse {
 				break
 			}
 			l.add(ni, true)
 		}
+		got := false
 		for _, p := range r.m.Values {
 			if len(l.peers) >= maxLookupPeers {
 				break
@@ -247,16 +384,27 @@ func (n *Node) iterate(ctx context.Context, target ID, method string, routers []
 			if p.Port() == 0 || p.Addr().IsUnspecified() || l.seenP[p] {
 				continue
 			}
+			got = true
 			l.seenP[p] = true
+			if len(l.peers) == 0 {
+				l.first = time.Since(l.start)
+			}
 			l.peers = append(l.peers, p)
 		}
+		if got {
+			withPeers++
+		}
 		l.sort()
+		if best != nil && l.best() == best {
+			// No closer node: widen the search.
+			alpha = min(alpha+1, alphaSlow)
+		}
 	}
-	cancel() // queries still in flight are farther than the k closest answers
+	cancel() // queries still in flight are slow or farther than the k closest answers
 	for ; inflight > 0; inflight-- {
 		<-res
 	}
-	out := iterResult{peers: l.peers, queries: queries, answered: l.answers}
+	out := iterResult{peers: l.peers, first: l.first, queries: queries, answered: l.answers}
 	for _, c := range l.cands {
 		if c.state == stAnswered && c.known && c.ni.ID != l.self {
 			out.closest = append(out.closest, c)
@@ -322,11 +470,13 @@ func (n *Node) seedRouters() []netip.AddrPort {
 	return nil
 }
 
-// GetPeers looks up peers for info-hash ih.
+// GetPeers looks up peers for info-hash ih. It returns with the peers of
+// the first node that gives some (Lookup.FirstPeer), or when the closest
+// nodes have all answered without any.
 func (n *Node) GetPeers(ctx context.Context, ih ID) (Lookup, error) {
 	start := time.Now()
-	r := n.iterate(ctx, ih, mGetPeers, n.seedRouters())
-	l := Lookup{Peers: r.peers, Queries: r.queries, Duration: time.Since(start)}
+	r := n.iterateOpts(ctx, ih, mGetPeers, n.seedRouters(), lookupOpts{alpha: alphaPeers, peerQuorum: 1, lateAfter: lateAfter})
+	l := Lookup{Peers: r.peers, Queries: r.queries, Duration: time.Since(start), FirstPeer: r.first}
 	if r.answered == 0 {
 		if err := ctx.Err(); err != nil {
 			return l, err

@@ -49,12 +49,15 @@ func (n *Node) Watch(ctx context.Context, ih ID, cfg WatchConfig, found func(net
 				return net.ErrClosed
 			}
 		}
+		// A full lookup, unlike GetPeers, which returns with the first
+		// node's peers: a source wants every viewer the closest nodes know.
 		lctx, cancel := context.WithTimeout(ctx, every)
-		l, err := n.GetPeers(lctx, ih)
+		r := n.iterate(lctx, ih, mGetPeers, n.seedRouters())
 		cancel()
-		if err != nil && ctx.Err() != nil {
+		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		l := Lookup{Peers: r.peers}
 		fresh := 0
 		for _, p := range l.Peers {
 			if !seen[p] && len(seen) < maxWatchPeers {
