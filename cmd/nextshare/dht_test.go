@@ -104,3 +104,81 @@ func TestDHTAnnounce(t *testing.T) {
 		t.Fatalf("dht peers found %v, want 127.0.0.1:4242", found.Peers)
 	}
 }
+
+// TestDHTPutGet stores an immutable and a mutable item with `dht put` and
+// reads them back with `dht get`.
+func TestDHTPutGet(t *testing.T) {
+	boot := dhtNode(t)
+	run := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(binary, append([]string{"dht", args[0], "--bootstrap", boot, "--timeout", "20s"}, args[1:]...)...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("dht %v: %v\n%s", args, err, stderr.Bytes())
+		}
+		t.Logf("dht %v: %s%s", args, out, stderr.Bytes())
+		return string(out)
+	}
+	type getResult struct {
+		Target    string `json:"target"`
+		Value     string `json:"value"`
+		Bencoded  string `json:"bencoded"`
+		Mutable   bool   `json:"mutable"`
+		Seq       int64  `json:"seq"`
+		PublicKey string `json:"public_key"`
+	}
+	get := func(args ...string) getResult {
+		t.Helper()
+		var r getResult
+		out := run(append([]string{"get", "--json"}, args...)...)
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatalf("dht get output %q: %v", out, err)
+		}
+		return r
+	}
+
+	// Immutable: the target of BEP 44's test vector.
+	target := strings.TrimSpace(run("put", "Hello World!"))
+	if target != "e5f96f6f38320f0f33959cb4d3d656452117aadb" {
+		t.Fatalf("dht put printed %q", target)
+	}
+	if r := get(target); r.Value != "Hello World!" || r.Bencoded != "12:Hello World!" || r.Mutable {
+		t.Fatalf("dht get: %+v", r)
+	}
+	if out := run("get", target); out != "Hello World!\n" {
+		t.Fatalf("dht get printed %q", out)
+	}
+
+	// Mutable: the key file is created, seq starts at 1 and then grows.
+	keyFile := filepath.Join(t.TempDir(), "key")
+	fields := func(out string) map[string]string {
+		m := map[string]string{}
+		for line := range strings.Lines(out) {
+			k, v, _ := strings.Cut(strings.TrimSpace(line), " ")
+			m[k] = v
+		}
+		return m
+	}
+	p1 := fields(run("put", "--key", keyFile, "--salt", "foobar", "first"))
+	if fi, err := os.Stat(keyFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file: %v %v", fi, err)
+	}
+	if p1["seq"] != "1" || len(p1["public_key"]) != 64 || len(p1["target"]) != 40 {
+		t.Fatalf("dht put --key printed %v", p1)
+	}
+	p2 := fields(run("put", "--key", keyFile, "--salt", "foobar", "second"))
+	if p2["seq"] != "2" || p2["public_key"] != p1["public_key"] || p2["target"] != p1["target"] {
+		t.Fatalf("second dht put --key printed %v (first %v)", p2, p1)
+	}
+	r := get("--pubkey", p1["public_key"], "--salt", "foobar")
+	if r.Value != "second" || r.Seq != 2 || !r.Mutable || r.Target != p1["target"] {
+		t.Fatalf("dht get --pubkey: %+v", r)
+	}
+	// A stale compare-and-swap is refused.
+	cmd := exec.Command(binary, "dht", "put", "--bootstrap", boot, "--timeout", "20s", "--key", keyFile, "--salt", "foobar", "--seq", "5", "--cas", "1", "third")
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "301") {
+		t.Fatalf("put with a stale --cas: %v\n%s", err, out)
+	}
+}

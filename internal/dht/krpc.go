@@ -28,6 +28,8 @@ const (
 	mFindNode = "find_node"
 	mGetPeers = "get_peers"
 	mAnnounce = "announce_peer"
+	mGet      = "get" // BEP 44
+	mPut      = "put" // BEP 44
 )
 
 var errKRPC = errors.New("krpc: malformed message")
@@ -48,6 +50,12 @@ const (
 	hasNodes
 	hasNodes6
 	hasValues
+	hasV    // BEP 44 item fields
+	hasK    //
+	hasSig  //
+	hasSeq  //
+	hasSalt // non-empty salt
+	hasCAS  //
 )
 
 // msg is a decoded KRPC message. Byte-slice fields alias the decoded
@@ -66,6 +74,13 @@ type msg struct {
 	Tok  []byte
 	Port int
 	Impl bool // implied_port
+	// BEP 44 item fields (queries: put, and seq of get; responses: get).
+	Val  []byte // "v": the raw bencoded value, a copy
+	K    [32]byte
+	Sig  [64]byte
+	Seq  int64
+	Salt []byte // non-empty, or nil
+	CAS  int64
 	// Response fields.
 	Nodes  []nodeInfo
 	Nodes6 []nodeInfo
@@ -192,6 +207,54 @@ func (m *msg) decodeArgs(a value) error {
 		}
 		m.Impl = ip.i == 1
 	}
+	if s, ok := a.get("salt"); ok {
+		if s.kind != kindStr {
+			return errKRPC
+		}
+		if len(s.s) > 0 {
+			m.Salt = s.s
+			m.Has |= hasSalt
+		}
+	}
+	if c, ok := a.get("cas"); ok {
+		if c.kind != kindInt {
+			return errKRPC
+		}
+		m.CAS = c.i
+		m.Has |= hasCAS
+	}
+	return m.decodeItem(a)
+}
+
+// decodeItem reads the BEP 44 fields shared by put queries and get
+// responses: v, k, sig and seq.
+func (m *msg) decodeItem(d value) error {
+	if v, ok := d.get("v"); ok {
+		m.Val = appendValue(nil, v) // canonical, so the original bytes
+		m.Has |= hasV
+	}
+	for _, f := range []struct {
+		key string
+		dst []byte
+		bit uint16
+	}{{"k", m.K[:], hasK}, {"sig", m.Sig[:], hasSig}} {
+		s, ok := d.get(f.key)
+		if !ok {
+			continue
+		}
+		if s.kind != kindStr || len(s.s) != len(f.dst) {
+			return errKRPC
+		}
+		copy(f.dst, s.s)
+		m.Has |= f.bit
+	}
+	if s, ok := d.get("seq"); ok {
+		if s.kind != kindInt {
+			return errKRPC
+		}
+		m.Seq = s.i
+		m.Has |= hasSeq
+	}
 	return nil
 }
 
@@ -251,7 +314,7 @@ func (m *msg) decodeResp(r value) error {
 			}
 		}
 	}
-	return nil
+	return m.decodeItem(r)
 }
 
 // parseCompactAddr parses a 6-byte (IPv4) or 18-byte (IPv6) compact
@@ -332,6 +395,10 @@ func encodeMsg(b []byte, m *msg) []byte {
 	if m.Y == 'q' {
 		b = appendKey(b, "a")
 		b = append(b, 'd')
+		if m.Has&hasCAS != 0 {
+			b = appendKey(b, "cas")
+			b = appendInt(b, m.CAS)
+		}
 		b = appendID(b, "id", m.ID)
 		if m.Impl {
 			b = appendKey(b, "implied_port")
@@ -340,16 +407,29 @@ func encodeMsg(b []byte, m *msg) []byte {
 		if m.Has&hasInfoHash != 0 {
 			b = appendID(b, "info_hash", m.IH)
 		}
+		if m.Has&hasK != 0 {
+			b = appendKey(b, "k")
+			b = appendStr(b, m.K[:])
+		}
 		if m.Has&hasPort != 0 {
 			b = appendKey(b, "port")
 			b = appendInt(b, int64(m.Port))
 		}
+		if m.Has&hasSalt != 0 {
+			b = appendKey(b, "salt")
+			b = appendStr(b, m.Salt)
+		}
+		b = appendSeqSig(b, m)
 		if m.Has&hasTarget != 0 {
 			b = appendID(b, "target", m.Tgt)
 		}
 		if m.Has&hasToken != 0 {
 			b = appendKey(b, "token")
 			b = appendStr(b, m.Tok)
+		}
+		if m.Has&hasV != 0 {
+			b = appendKey(b, "v")
+			b = append(b, m.Val...)
 		}
 		b = append(b, 'e')
 	}
@@ -372,15 +452,24 @@ func encodeMsg(b []byte, m *msg) []byte {
 		b = appendKey(b, "r")
 		b = append(b, 'd')
 		b = appendID(b, "id", m.ID)
+		if m.Has&hasK != 0 {
+			b = appendKey(b, "k")
+			b = appendStr(b, m.K[:])
+		}
 		if m.Has&hasNodes != 0 {
 			b = appendCompactNodes(b, "nodes", m.Nodes, 26)
 		}
 		if m.Has&hasNodes6 != 0 {
 			b = appendCompactNodes(b, "nodes6", m.Nodes6, 38)
 		}
+		b = appendSeqSig(b, m)
 		if m.Has&hasToken != 0 {
 			b = appendKey(b, "token")
 			b = appendStr(b, m.Tok)
+		}
+		if m.Has&hasV != 0 {
+			b = appendKey(b, "v")
+			b = append(b, m.Val...)
 		}
 		if m.Has&hasValues != 0 {
 			b = appendKey(b, "values")
@@ -406,4 +495,17 @@ func encodeMsg(b []byte, m *msg) []byte {
 	b = append(b, "1:"...)
 	b = append(b, m.Y)
 	return append(b, 'e')
+}
+
+// appendSeqSig appends the "seq" and "sig" keys of m that are present.
+func appendSeqSig(b []byte, m *msg) []byte {
+	if m.Has&hasSeq != 0 {
+		b = appendKey(b, "seq")
+		b = appendInt(b, m.Seq)
+	}
+	if m.Has&hasSig != 0 {
+		b = appendKey(b, "sig")
+		b = appendStr(b, m.Sig[:])
+	}
+	return b
 }

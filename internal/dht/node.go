@@ -77,6 +77,7 @@ type Node struct {
 	rtt       map[netip.AddrPort]rttEst
 	tok       *tokens
 	peers     *peerStore
+	items     *itemStore // BEP 44
 	lim       *limiter
 	stats     Stats
 	verifying int
@@ -126,6 +127,7 @@ func New(cfg Config) (*Node, error) {
 		rtt:      make(map[netip.AddrPort]rttEst),
 		tok:      newTokens(now),
 		peers:    newPeerStore(),
+		items:    newItemStore(),
 		lim:      newLimiter(cfg.queryRate, cfg.queryBurst),
 		votes:    make(map[netip.Addr]map[netip.Addr]bool),
 		lastSave: now,
@@ -555,6 +557,10 @@ func (n *Node) handleQuery(q *msg, qlen int, from netip.AddrPort) {
 		case !n.peers.add(q.IH, netip.AddrPortFrom(from.Addr(), uint16(port)), now):
 			code, text = errServer, "peer store full"
 		}
+	case mGet:
+		code, text = n.serveGetLocked(q, &r, from, now)
+	case mPut:
+		code, text = n.servePutLocked(q, from, now)
 	default:
 		code, text = errMethod, "Method Unknown"
 	}
@@ -567,7 +573,7 @@ func (n *Node) handleQuery(q *msg, qlen int, from netip.AddrPort) {
 		ms.ResponsesSent++
 		out = encodeMsg(make([]byte, 0, 512), &r)
 		// No amplification: trim values, then nodes, to a bounded size.
-		limit := max(ampFactor*qlen, 128)
+		limit := min(max(ampFactor*qlen, 128)+itemReplySize(&r), maxPacket)
 		for len(out) > limit && (len(r.Values) > 0 || len(r.Nodes) > 0 || len(r.Nodes6) > 0) {
 			switch {
 			case len(r.Values) > 0:
@@ -623,6 +629,7 @@ func (n *Node) maintain() {
 		now := time.Now()
 		n.mu.Lock()
 		n.peers.expire(now)
+		n.items.expire(now)
 		var target ID
 		var refresh bool
 		if !n.cfg.ReadOnly || n.tbl.len() > 0 {

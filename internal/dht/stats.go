@@ -17,6 +17,8 @@ type Stats struct {
 	FindNode     MethodStats
 	GetPeers     MethodStats
 	AnnouncePeer MethodStats
+	Get          MethodStats // BEP 44
+	Put          MethodStats // BEP 44
 	Other        MethodStats // unknown methods
 
 	Malformed   uint64 // datagrams that failed to decode (including oversized ones)
@@ -30,6 +32,9 @@ type Stats struct {
 	Peers      int    // peers in the peer store
 	InfoHashes int    // info-hashes in the peer store
 	StoreFull  uint64 // announces refused because the peer store was full
+	Items      int    // BEP 44 items stored
+	ItemBytes  int    // their accounted size
+	ItemsFull  uint64 // puts refused because the item store was full
 	PendingTx  int    // outstanding transactions
 	RTTEntries int    // nodes with an RTT estimate
 }
@@ -44,6 +49,10 @@ func (s *Stats) method(m string) *MethodStats {
 		return &s.GetPeers
 	case mAnnounce:
 		return &s.AnnouncePeer
+	case mGet:
+		return &s.Get
+	case mPut:
+		return &s.Put
 	}
 	return &s.Other
 }
@@ -57,13 +66,16 @@ func (n *Node) Stats() Stats {
 	s.Peers = n.peers.total
 	s.InfoHashes = len(n.peers.m)
 	s.StoreFull = n.peers.full
+	s.Items = len(n.items.m)
+	s.ItemBytes = n.items.bytes
+	s.ItemsFull = n.items.full
 	s.PendingTx = len(n.pending)
 	s.RTTEntries = len(n.rtt)
 	return s
 }
 
 func (s Stats) sum(f func(MethodStats) uint64) uint64 {
-	return f(s.Ping) + f(s.FindNode) + f(s.GetPeers) + f(s.AnnouncePeer) + f(s.Other)
+	return f(s.Ping) + f(s.FindNode) + f(s.GetPeers) + f(s.AnnouncePeer) + f(s.Get) + f(s.Put) + f(s.Other)
 }
 
 // QueriesSent is the number of queries sent, all methods together.

@@ -17,10 +17,33 @@ commands, one per line, answering each with one JSON line:
   nodes              -> {"event": "nodes", "nodes": [n0, n1, ...]} (DHT
                      routing table sizes)
 
+BEP 44 items (SALT "-" means no salt; VALUE is the rest of the line, stored
+as a bencoded byte string):
+
+  put_mutable SEEDHEX SALT VALUE
+                     session 0 stores VALUE signed with the ed25519 key of
+                     seed SEEDHEX (64 hex digits), with the seq libtorrent
+                     picks (one more than the stored one)
+                     -> {"event": "put", "num_success": n, "seq": n,
+                         "public_key": hex, "target": hex, "seconds": s}
+  get_mutable PUBHEX SALT
+                     session 1 (or 0) looks the item up
+                     -> {"event": "item", "found": bool, "value": str,
+                         "seq": n}
+  put_immutable VALUE
+                     -> {"event": "put", "num_success": n, "target": hex,
+                         "seconds": s}
+
+A put answers once libtorrent reports it done (it waits for every node it
+sent the item to), or after 25 seconds with num_success 0.
+  get_immutable TARGETHEX
+                     -> {"event": "item", "found": bool, "value": str}
+
 Exits when stdin closes, on SIGTERM, or after --timeout seconds.
 """
 
 import argparse
+import hashlib
 import json
 import os
 import warnings
@@ -61,6 +84,86 @@ def ih_of(hexstr):
 warnings.simplefilter("ignore", DeprecationWarning)
 
 
+# Ed25519 (RFC 8032) scalar multiplication, only to derive the key pair in
+# libtorrent's form from a seed: the 64-byte expanded secret key (SHA-512
+# of the seed, clamped) and the public key.
+_P = 2**255 - 19
+_D = -121665 * pow(121666, _P - 2, _P) % _P
+
+
+def _recover_x(y, sign):
+    x2 = (y * y - 1) * pow(_D * y * y + 1, _P - 2, _P) % _P
+    x = pow(x2, (_P + 3) // 8, _P)
+    if (x * x - x2) % _P != 0:
+        x = x * pow(2, (_P - 1) // 4, _P) % _P
+    if x & 1 != sign:
+        x = _P - x
+    return x
+
+
+_GY = 4 * pow(5, _P - 2, _P) % _P
+_GX = _recover_x(_GY, 0)
+_G = (_GX, _GY, 1, _GX * _GY % _P)
+
+
+def _add(p, q):
+    a = (p[1] - p[0]) * (q[1] - q[0]) % _P
+    b = (p[1] + p[0]) * (q[1] + q[0]) % _P
+    c = 2 * p[3] * q[3] * _D % _P
+    d = 2 * p[2] * q[2] % _P
+    e, f, g, h = b - a, d - c, d + c, b + a
+    return (e * f % _P, g * h % _P, f * g % _P, e * h % _P)
+
+
+def _mul(s, p):
+    q = (0, 1, 1, 0)
+    while s:
+        if s & 1:
+            q = _add(q, p)
+        p = _add(p, p)
+        s >>= 1
+    return q
+
+
+def keypair(seed):
+    h = bytearray(hashlib.sha512(seed).digest())
+    h[0] &= 248
+    h[31] &= 127
+    h[31] |= 64
+    x, y, z, _ = _mul(int.from_bytes(h[:32], "little"), _G)
+    zi = pow(z, _P - 2, _P)
+    x, y = x * zi % _P, y * zi % _P
+    return bytes(h), (y | (x & 1) << 255).to_bytes(32, "little")
+
+
+def salt_of(word):
+    return b"" if word == "-" else word.encode()
+
+
+def rest_of(line, n):
+    """The rest of line after n words."""
+    return line.strip().split(None, n)[n] if len(line.split()) > n else ""
+
+
+def wait_alert(s, match, seconds=15):
+    """The first alert for which match returns true, or None."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        s.wait_for_alert(200)
+        for al in s.pop_alerts():
+            if match(al):
+                return al
+    return None
+
+
+def text(entry):
+    if isinstance(entry, dict):  # the binding's form of an item
+        entry = entry.get("value")
+    if isinstance(entry, bytes):
+        return entry.decode("utf-8", "replace")
+    return "" if entry is None else str(entry)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bootstrap", required=True)
@@ -89,6 +192,7 @@ def main():
         words = line.split()
         if not words:
             continue
+        t0 = time.time()
         cmd = words[0]
         if cmd == "announce":
             atp = lt.add_torrent_params()
@@ -112,6 +216,40 @@ def main():
                         found = ["%s:%d" % (ip, p) for ip, p in al.peers()]
                         done = True
             emit({"event": "peers", "peers": found})
+        elif cmd == "put_mutable":
+            sk, pk = keypair(bytes.fromhex(words[1]))
+            salt = salt_of(words[2])
+            sessions[0].dht_put_mutable_item(sk, pk, rest_of(line, 3).encode(), salt)
+            al = wait_alert(sessions[0], lambda al: isinstance(al, lt.dht_put_alert) and bytes(al.public_key) == pk, 25)
+            emit({"event": "put", "num_success": al.num_success if al else 0, "seq": al.seq if al else 0, "seconds": time.time() - t0,
+                  "public_key": pk.hex(), "target": hashlib.sha1(pk + salt).hexdigest()})
+        elif cmd == "get_mutable":
+            s = sessions[1 if len(sessions) > 1 else 0]
+            pk = bytes.fromhex(words[1])
+            s.dht_get_mutable_item(pk, salt_of(words[2]))
+            best = None
+
+            def done(al):
+                nonlocal best
+                if isinstance(al, lt.dht_mutable_item_alert) and bytes(al.key) == pk:
+                    if al.item is not None and (best is None or al.seq >= best[1]):
+                        best = (al.item, al.seq)
+                    return al.authoritative
+                return False
+
+            wait_alert(s, done)
+            found = best is not None and best[0] not in (None, b"", {})
+            emit({"event": "item", "found": found, "value": text(best[0]) if found else "", "seq": best[1] if found else 0})
+        elif cmd == "put_immutable":
+            target = sessions[0].dht_put_immutable_item(rest_of(line, 1).encode())
+            al = wait_alert(sessions[0], lambda al: isinstance(al, lt.dht_put_alert) and str(al.target) == str(target), 25)
+            emit({"event": "put", "num_success": al.num_success if al else 0, "target": str(target), "seconds": time.time() - t0})
+        elif cmd == "get_immutable":
+            s = sessions[1 if len(sessions) > 1 else 0]
+            s.dht_get_immutable_item(ih_of(words[1]))
+            al = wait_alert(s, lambda al: isinstance(al, lt.dht_immutable_item_alert) and str(al.target) == words[1])
+            found = al is not None and al.item not in (None, b"", {})
+            emit({"event": "item", "found": found, "value": text(al.item) if found else ""})
         elif cmd == "nodes":
             out = []
             for s in sessions:
