@@ -212,7 +212,9 @@ def main():
             while time.time() < deadline and not done:
                 s.wait_for_alert(200)
                 for al in s.pop_alerts():
-                    if isinstance(al, lt.dht_get_peers_reply_alert):
+                    # Replies to an earlier lookup may still arrive: take
+                    # only this info-hash's.
+                    if isinstance(al, lt.dht_get_peers_reply_alert) and str(al.info_hash) == words[1].lower():
                         found = ["%s:%d" % (ip, p) for ip, p in al.peers()]
                         done = True
             emit({"event": "peers", "peers": found})
