@@ -42,6 +42,8 @@ type channel struct {
 	inflightSeq   uint64 // sequence number of inflight[inflightHead]
 	inflightIdx   map[uint64]uint64
 	inflightBytes int
+	paceTokens    float64   // bytes the pacer lets us send now
+	paceAt        time.Time // when paceTokens was last refilled
 	maxAckedSeq   uint64
 	lastLoss      time.Time
 	cc            ledbat.Controller

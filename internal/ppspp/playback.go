@@ -49,13 +49,19 @@ func (s *Swarm) SetPosition(i uint64) {
 		if s.pk == nil || !s.tree.Known() || i >= s.tree.NumChunks() {
 			return
 		}
+		old := s.pk.Position()
 		s.pk.SetPosition(i)
 		now := time.Now()
 		for _, c := range s.channels {
 			if !c.established {
 				continue
 			}
-			s.cancelOutside(c, i, i+uint64(2*c.window()), now)
+			// A seek, not playback moving on: cancel what the old
+			// position needed.
+			span := uint64(2 * c.window())
+			if i < old || i > old+span {
+				s.cancelOutside(c, i, i+span, now)
+			}
 			if b := s.appendRequests(c, s.e.out.begin(c.remote), now); len(b) > 4 {
 				s.e.out.commit(b, c.addr)
 				c.lastSend = now

@@ -157,6 +157,31 @@ func (s *Swarm) checkRTO(c *channel, now time.Time) {
 	}
 }
 
+// refillPacer adds the bytes c may send since the last refill at the rate
+// cwnd/SRTT, and reports whether pacing applies. Sending a whole window at
+// once, as one GSO burst, builds a queue at the bottleneck that LEDBAT
+// reads as congestion: it leaves slow start early and then grows a
+// fraction of a datagram per round trip. Paced, the queue stays near
+// empty while the window grows. The bucket holds at most a quarter window
+// (and never less than pacerMinBurst datagrams), so bursts stay short;
+// before any RTT sample there is no pacing.
+func (s *Swarm) refillPacer(c *channel, now time.Time, per int) bool {
+	srtt := c.rtt.SRTT()
+	if srtt <= 0 {
+		return false
+	}
+	cwnd := float64(c.cc.Window())
+	if !c.paceAt.IsZero() {
+		c.paceTokens += cwnd * float64(now.Sub(c.paceAt)) / float64(srtt)
+	}
+	c.paceAt = now
+	c.paceTokens = min(c.paceTokens, max(cwnd/4, float64(pacerMinBurst*per)))
+	return true
+}
+
+// pacerMinBurst is the smallest burst, in datagrams, the pacer allows.
+const pacerMinBurst = 16
+
 // sendData sends queued chunks to c as far as its congestion window
 // allows: first the INTEGRITY messages the peer needs (peaks, then uncles
 // largest first, RFC 7574 §5.6), in their own datagrams, then one DATA
@@ -168,6 +193,7 @@ func (s *Swarm) sendData(c *channel, now time.Time) {
 	}
 	per := s.perChunkWire()
 	have := s.have
+	pace := s.refillPacer(c, now, per)
 	for round := 0; round < 8 && c.queueLen() > 0; round++ {
 		budget := c.cc.Window() - c.inflightBytes
 		if budget < per {
@@ -175,6 +201,12 @@ func (s *Swarm) sendData(c *channel, now time.Time) {
 				return
 			}
 			budget = per
+		}
+		if pace && int(c.paceTokens) < budget {
+			budget = int(c.paceTokens)
+			if budget < per {
+				return
+			}
 		}
 		chunks, retxs := s.scratch[:0], s.retxs[:0]
 		for len(chunks) < 64 && budget >= per {
@@ -232,6 +264,7 @@ func (s *Swarm) sendData(c *channel, now time.Time) {
 			c.inflightIdx[i] = c.inflightSeq + uint64(c.inflightLen())
 			c.inflight = append(c.inflight, sent{chunk: i, at: now, size: per, retx: retxs[k]})
 			c.inflightBytes += per
+			c.paceTokens -= float64(per)
 			c.bytesTo += uint64(len(data))
 			s.e.stats.ChunksSent.Add(1)
 			if retxs[k] {
