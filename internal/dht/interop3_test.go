@@ -3,82 +3,21 @@ package dht
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/netip"
 	"slices"
 	"testing"
 	"time"
 
 	adht "github.com/anacrolix/dht/v2"
-	alog "github.com/anacrolix/log"
-	"golang.org/x/time/rate"
 )
 
 // TestInteropThreeWay mixes our nodes, anacrolix/dht servers and Debian's
 // libtorrent sessions in one private DHT on loopback: each implementation
 // announces, and each finds the other two's announces.
 func TestInteropThreeWay(t *testing.T) {
-	const ours, theirs = 4, 4
-	var conns []net.PacketConn
-	var addrs []string
-	for range ours + theirs {
-		c, err := net.ListenPacket("udp4", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		conns = append(conns, c)
-		addrs = append(addrs, c.LocalAddr().String())
-	}
-	var nodes []*Node
-	for i := range ours {
-		n, err := New(Config{Conn: conns[i], Bootstrap: addrs, queryRate: -1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer n.Close()
-		nodes = append(nodes, n)
-	}
-	quiet := alog.NewLogger("anacrolix")
-	quiet.SetHandlers(alog.DiscardHandler)
-	var servers []*adht.Server
-	for i := range theirs {
-		s, err := adht.NewServer(&adht.ServerConfig{
-			Conn:       conns[ours+i],
-			NoSecurity: true,
-			StartingNodes: func() ([]adht.Addr, error) {
-				var out []adht.Addr
-				for _, a := range addrs {
-					ua, err := net.ResolveUDPAddr("udp4", a)
-					if err != nil {
-						return nil, err
-					}
-					out = append(out, adht.NewAddr(ua))
-				}
-				return out, nil
-			},
-			SendLimiter:      rate.NewLimiter(rate.Inf, 0),
-			PeerStore:        &ipPortStore{},
-			Logger:           quiet,
-			QueryResendDelay: func() time.Duration { return 300 * time.Millisecond },
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		servers = append(servers, s)
-	}
+	nodes, servers := mixedCluster(t, 4, 4)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	for _, n := range nodes {
-		if err := n.Bootstrap(ctx); err != nil {
-			t.Fatalf("bootstrap: %v", err)
-		}
-	}
-	for _, s := range servers {
-		if _, err := s.BootstrapContext(ctx); err != nil {
-			t.Fatalf("anacrolix bootstrap: %v", err)
-		}
-	}
 	ports := freeUDPPorts(t, 3)
 	lt := startLibtorrent(t, nodes[0].Addr(), ports)
 	for try := 0; ; try++ {

@@ -48,8 +48,11 @@ func (s *ipPortStore) GetPeers(ih peer_store.InfoHash) []krpc.NodeAddr {
 // TestInteropAnacrolix runs a private DHT of our nodes and
 // github.com/anacrolix/dht/v2 servers on 127.0.0.1 and checks announces
 // in both directions.
-func TestInteropAnacrolix(t *testing.T) {
-	const ours, theirs = 5, 5
+// mixedCluster starts ours of our nodes and theirs anacrolix/dht servers
+// on 127.0.0.1, each knowing every other as a bootstrap node, and
+// bootstraps them all. Cleanup closes them.
+func mixedCluster(t *testing.T, ours, theirs int) ([]*Node, []*adht.Server) {
+	t.Helper()
 	var conns []net.PacketConn
 	var addrs []string
 	for range ours + theirs {
@@ -66,7 +69,7 @@ func TestInteropAnacrolix(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer n.Close()
+		t.Cleanup(func() { n.Close() })
 		nodes = append(nodes, n)
 	}
 	quiet := alog.NewLogger("anacrolix")
@@ -95,7 +98,7 @@ func TestInteropAnacrolix(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer s.Close()
+		t.Cleanup(func() { s.Close() })
 		servers = append(servers, s)
 	}
 
@@ -117,6 +120,13 @@ func TestInteropAnacrolix(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	return nodes, servers
+}
+
+func TestInteropAnacrolix(t *testing.T) {
+	nodes, servers := mixedCluster(t, 5, 5)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
 	for _, n := range nodes {
 		t.Logf("our node %v: %d nodes in table", n.Addr(), n.Nodes())
 	}
