@@ -22,7 +22,7 @@ func (c *daemonCmd) Run(g *globals) error {
 	}
 	defer n.Close()
 	gw := gateway.New(gateway.Config{Swarms: n.Engine, Logger: g.log})
-	base, stop, err := serveHTTP(c.HTTP, daemon.New(daemon.Config{Node: n, Dir: c.Dir, Gateway: gw}))
+	base, stop, err := gateway.Serve(c.HTTP, daemon.New(daemon.Config{Node: n, Dir: c.Dir, Gateway: gw}))
 	if err != nil {
 		return err
 	}

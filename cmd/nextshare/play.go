@@ -6,11 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"mime"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
-	"time"
 
 	"github.com/nextshare/nextshare/internal/gateway"
 )
@@ -37,7 +34,7 @@ func (c *playCmd) Run(g *globals) error {
 		}
 	}
 	gw := gateway.New(gateway.Config{Swarms: n.Engine, Logger: g.log, Types: types})
-	url, stop, err := serveHTTP(c.HTTP, gw)
+	url, stop, err := gateway.Serve(c.HTTP, gw)
 	if err != nil {
 		return err
 	}
@@ -82,28 +79,4 @@ func runPlayer(ctx context.Context, player, url string) error {
 		<-ctx.Done()
 	}
 	return nil
-}
-
-// serveHTTP serves h on addr and returns its base URL and a function that
-// shuts the server down.
-func serveHTTP(addr string, h http.Handler) (string, func(), error) {
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", nil, err
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		srv.Serve(l)
-	}()
-	stop := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		if srv.Shutdown(ctx) != nil {
-			srv.Close()
-		}
-		<-done
-	}
-	return "http://" + l.Addr().String(), stop, nil
 }

@@ -12,12 +12,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -160,25 +159,12 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 
 	gw := gateway.New(gateway.Config{Swarms: viewers[0].n.Engine, Logger: cfg.Logger})
-	l, err := net.Listen("tcp", cfg.HTTP)
+	base, stop, err := gateway.Serve(cfg.HTTP, gw)
 	if err != nil {
 		return res, err
 	}
-	srv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		srv.Serve(l)
-	}()
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		if srv.Shutdown(sctx) != nil {
-			srv.Close()
-		}
-		<-served
-	}()
-	res.URL = fmt.Sprintf("http://%s/%x.mp4", l.Addr(), res.Root)
+	defer stop()
+	res.URL = fmt.Sprintf("%s/%x.mp4", base, res.Root)
 	fmt.Fprintf(cfg.Out, "swarm %s: %s\n", link.String(), filepath.Base(video))
 	fmt.Fprintf(cfg.Out, "watch it: %s\n", res.URL)
 	fmt.Fprintf(cfg.Out, "(private DHT at %s; %d viewers; Ctrl-C to stop)\n\n", boot.Addr(), cfg.Viewers)
@@ -219,7 +205,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			row(v.name, v.n, v.s)
 		}
 		st := gw.Stats()
-		fmt.Fprintf(tw, "gateway\t%s\t%d requests\t%d active\t%d kB served\t%d stalls\t\n", l.Addr(), st.Requests, st.Active, st.BytesServed/1000, st.Stalls)
+		fmt.Fprintf(tw, "gateway\t%s\t%d requests\t%d active\t%d kB served\t%d stalls\t\n", strings.TrimPrefix(base, "http://"), st.Requests, st.Active, st.BytesServed/1000, st.Stalls)
 		tw.Flush()
 		fmt.Fprintln(cfg.Out)
 	}
