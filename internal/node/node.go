@@ -176,26 +176,18 @@ func (n *Node) Seed(path string, f merkle.Func) (*ppspp.Swarm, error) {
 	if err != nil {
 		return nil, err
 	}
-	sw, err := n.add(c, path)
-	if err != nil {
-		return nil, err
-	}
-	n.mu.Lock()
-	ctx := n.swarms[sw].ctx
-	n.mu.Unlock()
-	n.discover(ctx, sw)
-	return sw, nil
+	return n.add(c, path)
 }
 
 // entry is what the node keeps for a swarm it runs.
 type entry struct {
 	content *ppspp.Content
 	path    string
-	ctx     context.Context // ends when the swarm is removed
-	cancel  context.CancelFunc
+	cancel  context.CancelFunc // ends the swarm's discovery
 }
 
-// add starts a swarm for c; the node closes c on Remove or Close.
+// add starts a swarm for c and its DHT discovery; the node closes c on
+// Remove or Close.
 func (n *Node) add(c *ppspp.Content, path string) (*ppspp.Swarm, error) {
 	s, err := n.Engine.AddSwarm(c)
 	if err != nil {
@@ -204,8 +196,9 @@ func (n *Node) add(c *ppspp.Content, path string) (*ppspp.Swarm, error) {
 	}
 	ctx, cancel := context.WithCancel(n.ctx)
 	n.mu.Lock()
-	n.swarms[s] = &entry{content: c, path: path, ctx: ctx, cancel: cancel}
+	n.swarms[s] = &entry{content: c, path: path, cancel: cancel}
 	n.mu.Unlock()
+	n.discover(ctx, s)
 	return s, nil
 }
 
@@ -254,10 +247,6 @@ func (n *Node) Get(u uri.URI, path string, peers []netip.AddrPort) (*ppspp.Swarm
 	for _, p := range append(append([]netip.AddrPort(nil), u.Peers...), peers...) {
 		n.Engine.Connect(s, p)
 	}
-	n.mu.Lock()
-	ctx := n.swarms[s].ctx
-	n.mu.Unlock()
-	n.discover(ctx, s)
 	return s, nil
 }
 
