@@ -5,8 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -58,21 +56,8 @@ type playback struct {
 // fires, time advances, a seek to 70% plays on, and the bytes it gets
 // equal the source file.
 func TestChromiumPlaysGateway(t *testing.T) {
-	for _, tool := range []string{"chromium", "ffmpeg"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Geteuid() == 0 {
-				t.Fatalf("%s is needed (scripts/test.sh installs it): %v", tool, err)
-			}
-			t.Skipf("%s not installed", tool)
-		}
-	}
-	video := filepath.Join(t.TempDir(), "clip.mp4")
-	mk := exec.Command("ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=duration=20:size=640x360:rate=25",
-		"-f", "lavfi", "-i", "sine=frequency=440:duration=20", "-c:v", "libx264", "-preset", "ultrafast",
-		"-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart", video)
-	if out, err := mk.CombinedOutput(); err != nil {
-		t.Fatalf("ffmpeg: %v\n%s", err, out)
-	}
+	needTools(t, "chromium", "ffmpeg")
+	video := testVideo(t, 20, "640x360")
 	src, err := os.ReadFile(video)
 	if err != nil {
 		t.Fatal(err)
@@ -80,20 +65,7 @@ func TestChromiumPlaysGateway(t *testing.T) {
 	addr, link := seeder(t, video)
 	url := play(t, addr, link+"&type=video%2Fmp4")
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath("/usr/bin/chromium"),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Env("TMPDIR="+t.TempDir()), // its scratch files go with the test
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
+	ctx := headlessChromium(t)
 	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
 	defer cancelT()
 

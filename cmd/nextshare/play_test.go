@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -62,21 +61,8 @@ func TestPlayServesStream(t *testing.T) {
 // TestMpvPlaysGateway has mpv (headless) play a real video through the
 // gateway.
 func TestMpvPlaysGateway(t *testing.T) {
-	for _, tool := range []string{"mpv", "ffmpeg"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Geteuid() == 0 {
-				t.Fatalf("%s is needed (scripts/test.sh installs it): %v", tool, err)
-			}
-			t.Skipf("%s not installed", tool)
-		}
-	}
-	video := filepath.Join(t.TempDir(), "clip.mp4")
-	mk := exec.Command("ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=duration=4:size=320x240:rate=25",
-		"-f", "lavfi", "-i", "sine=frequency=440:duration=4", "-c:v", "libx264", "-preset", "ultrafast",
-		"-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart", video)
-	if out, err := mk.CombinedOutput(); err != nil {
-		t.Fatalf("ffmpeg: %v\n%s", err, out)
-	}
+	needTools(t, "mpv", "ffmpeg")
+	video := testVideo(t, 4, "320x240")
 	addr, link := seeder(t, video)
 	url := play(t, addr, link)
 	cmd := exec.Command("mpv", "--no-config", "--ytdl=no", "--vo=null", "--ao=null", "--length=2", url)

@@ -50,18 +50,8 @@ const seekJS = `new Promise((resolve, reject) => {
 //
 //	go test -run TestStartupBench -v ./cmd/nextshare/ -startup.runs=20
 func TestStartupBench(t *testing.T) {
-	for _, tool := range []string{"chromium", "ffmpeg"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed", tool)
-		}
-	}
-	video := filepath.Join(t.TempDir(), "clip.mp4")
-	mk := exec.Command("ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=duration=60:size=640x360:rate=25",
-		"-f", "lavfi", "-i", "sine=frequency=440:duration=60", "-c:v", "libx264", "-preset", "ultrafast",
-		"-b:v", "1500k", "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart", video)
-	if out, err := mk.CombinedOutput(); err != nil {
-		t.Fatalf("ffmpeg: %v\n%s", err, out)
-	}
+	needTools(t, "chromium", "ffmpeg")
+	video := testVideo(t, 60, "640x360", "-b:v", "1500k")
 	addr, link := seeder(t, video)
 	r, err := relay.Start(relay.Config{
 		Target: netip.MustParseAddrPort(addr), Delay: 25 * time.Millisecond,
@@ -72,15 +62,7 @@ func TestStartupBench(t *testing.T) {
 	}
 	defer r.Close()
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath("/usr/bin/chromium"), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("autoplay-policy", "no-user-gesture-required"), chromedp.UserDataDir(t.TempDir()),
-		chromedp.Env("TMPDIR="+t.TempDir()))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	bctx, cancelB := chromedp.NewContext(actx)
-	defer cancelB()
+	bctx := headlessChromium(t)
 	if _, err := chromedp.Run(bctx, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatal(err)
 	}
