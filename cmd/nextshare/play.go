@@ -8,6 +8,8 @@ import (
 	"mime"
 	"os"
 	"os/exec"
+	"slices"
+	"strings"
 
 	"github.com/nextshare/nextshare/internal/gateway"
 )
@@ -29,9 +31,7 @@ func (c *playCmd) Run(g *globals) error {
 	ext := ""
 	if u.ContentType != "" {
 		types[hex.EncodeToString(u.Root)] = u.ContentType
-		if exts, _ := mime.ExtensionsByType(u.ContentType); len(exts) > 0 {
-			ext = exts[0]
-		}
+		ext = extensionFor(u.ContentType)
 	}
 	gw := gateway.New(gateway.Config{Swarms: n.Engine, Logger: g.log, Types: types})
 	url, stop, err := gateway.Serve(c.HTTP, gw)
@@ -79,4 +79,21 @@ func runPlayer(ctx context.Context, player, url string) error {
 		<-ctx.Done()
 	}
 	return nil
+}
+
+// extensionFor picks the file extension a URL should carry for a media
+// type: the one named like its subtype when there is one (.mp4 for
+// video/mp4, where the system's list starts with .f4v), else the first.
+func extensionFor(mediaType string) string {
+	exts, _ := mime.ExtensionsByType(mediaType)
+	if len(exts) == 0 {
+		return ""
+	}
+	if _, sub, ok := strings.Cut(mediaType, "/"); ok {
+		sub, _, _ = strings.Cut(sub, ";")
+		if slices.Contains(exts, "."+strings.TrimSpace(sub)) {
+			return "." + strings.TrimSpace(sub)
+		}
+	}
+	return exts[0]
 }

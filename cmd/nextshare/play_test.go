@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"io"
+	"mime"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -82,5 +83,24 @@ func TestMpvPlaysGateway(t *testing.T) {
 		cmd.Process.Kill()
 		<-done
 		t.Fatalf("mpv did not finish\n%s", out.String())
+	}
+}
+
+func TestExtensionFor(t *testing.T) {
+	// A type whose first extension is not the one named like it, as
+	// video/mp4 is with /etc/mime.types (.f4v before .mp4).
+	for _, ext := range []string{".aaa", ".x-nstest"} {
+		if err := mime.AddExtensionType(ext, "application/x-nstest"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for typ, want := range map[string]string{
+		"application/x-nstest":            ".x-nstest",
+		"application/x-nstest; charset=x": ".x-nstest",
+		"application/x-nothing-known":     "",
+	} {
+		if got := extensionFor(typ); got != want {
+			t.Errorf("extensionFor(%q) = %q, want %q", typ, got, want)
+		}
 	}
 }
