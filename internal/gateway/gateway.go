@@ -7,8 +7,11 @@
 // bytes. GET and HEAD honour Range and If-Range (the root hash is a strong
 // ETag: the bytes behind it never change). A read of bytes that are not
 // verified yet blocks until they are — the gateway never returns anything
-// that did not pass the Merkle check — and moves the picker's window to
-// where the reader is, so what the player needs next is fetched first.
+// that did not pass the Merkle check — and tells the swarm where each
+// waiting reader is and how far its range goes, so what players need next
+// is fetched first: every reader has an urgent range of its own (an MP4's
+// index at the end of the file and its first frames at the start), the one
+// that waited last first.
 // A read that has to wait longer than StallAfter counts as a stall.
 package gateway
 
@@ -22,11 +25,13 @@ import (
 	"mime"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/nextshare/nextshare/internal/bin"
 	"github.com/nextshare/nextshare/internal/ppspp"
 	"github.com/nextshare/nextshare/internal/store"
 )
@@ -90,36 +95,70 @@ func New(cfg Config) *Server {
 	return &Server{cfg: cfg, log: log, readers: make(map[*ppspp.Swarm][]*reader)}
 }
 
-// aim points the swarm's picker at rd's position: the reader that waited
-// last decides, since that is where a player is stuck (a seek moves the
-// window at once).
+// reaimStep is how far, in chunks, a reader may move forward from where
+// the picker last heard of it before the picker hears again: playback
+// moving on is frequent and the urgent range ahead of the reader covers
+// far more than this.
+const reaimStep = 16
+
+// jumpAfter is how far, in chunks, a reader must move forward at once to
+// count as a jump rather than playback moving on.
+const jumpAfter = 1024
+
+// aim tells the swarm where its readers wait, rd first: the reader that
+// started waiting, or jumped, last is where a player is stuck (a seek
+// moves the picker at once), while every reader keeps an urgent range of
+// its own, so that a player reading an MP4's index at the end of the file
+// and its first frames at the start gets both.
 func (g *Server) aim(rd *reader) {
 	g.mu.Lock()
-	rs := slices.DeleteFunc(g.readers[rd.s], func(o *reader) bool { return o == rd })
-	g.readers[rd.s] = append(rs, rd)
-	g.mu.Unlock()
-	rd.s.SetPosition(rd.pos)
+	defer g.mu.Unlock()
+	rs := g.readers[rd.s]
+	known := rd.aimed && slices.Contains(rs, rd)
+	if known && rd.pos >= rd.aimedAt && rd.pos < rd.aimedAt+reaimStep {
+		return // playback moving on: the urgent range still covers it
+	}
+	if !known || rd.pos < rd.aimedAt || rd.pos >= rd.aimedAt+jumpAfter {
+		// New, or a jump: this reader is where a player is stuck now.
+		// Playback moving on keeps its rank instead: two readers
+		// streaming side by side would otherwise swap places, and the
+		// picker's window with them, at every step.
+		rs = slices.DeleteFunc(rs, func(o *reader) bool { return o == rd })
+		g.readers[rd.s] = append(rs, rd)
+	}
+	rd.aimed, rd.aimedAt = true, rd.pos
+	g.tellLocked(rd.s)
 }
 
 // leave forgets rd when its response ends (or its client went away): the
-// picker follows the reader that waited before it, or, with none left,
-// goes back to the start of the content.
+// picker follows the remaining readers, the one that waited last first,
+// or, with none left, goes back to the start of the content.
 func (g *Server) leave(rd *reader) {
 	g.mu.Lock()
+	defer g.mu.Unlock()
 	rs := g.readers[rd.s]
-	was := len(rs) > 0 && rs[len(rs)-1] == rd
+	if !slices.Contains(rs, rd) {
+		return
+	}
 	rs = slices.DeleteFunc(rs, func(o *reader) bool { return o == rd })
-	var next uint64
 	if len(rs) > 0 {
-		next = rs[len(rs)-1].pos
 		g.readers[rd.s] = rs
 	} else {
 		delete(g.readers, rd.s)
 	}
-	g.mu.Unlock()
-	if was {
-		rd.s.SetPosition(next)
+	g.tellLocked(rd.s)
+}
+
+// tellLocked hands the swarm its readers' chunk ranges, the one that
+// waited last first. Holding g.mu keeps the swarm's view in the order the
+// readers moved.
+func (g *Server) tellLocked(s *ppspp.Swarm) {
+	rs := g.readers[s]
+	ranges := make([]bin.Range, 0, len(rs))
+	for k := len(rs) - 1; k >= 0; k-- {
+		ranges = append(ranges, bin.Range{Start: rs[k].pos, End: max(rs[k].pos, rs[k].last)})
 	}
+	s.SetReaders(ranges)
 }
 
 // Readers returns how many readers of any swarm are registered (those that
@@ -205,7 +244,29 @@ func (g *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Accept-Ranges", "bytes")
 	h.Set("Cache-Control", "public, max-age=31536000, immutable")
 	rd.size = size
+	rd.last = uint64(lastByte(r.Header.Get("Range"), size) / int64(s.Content().Tree.ChunkSize()))
 	http.ServeContent(w, r, "", time.Time{}, rd)
+}
+
+// lastByte returns the last byte a request's Range header asks for: the
+// end of a single "bytes=a-b" range, else (no header, "bytes=a-", a
+// suffix or several ranges) the content's last byte. A player reading an
+// MP4's index at the end of the file names it this way; the reader's
+// urgent range then stops where the player stops.
+func lastByte(h string, size int64) int64 {
+	spec, ok := strings.CutPrefix(h, "bytes=")
+	if !ok || strings.Contains(spec, ",") {
+		return size - 1
+	}
+	start, end, ok := strings.Cut(spec, "-")
+	if !ok || strings.TrimSpace(start) == "" || end == "" {
+		return size - 1
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(end), 10, 64)
+	if err != nil || n < 0 || n >= size {
+		return size - 1
+	}
+	return n
 }
 
 // waitSize returns the swarm's size: the exact one, or the link's hint once
@@ -238,7 +299,7 @@ func (g *Server) waitSize(rd *reader) (int64, error) {
 			waited = time.Now()
 		}
 		if in.NumChunks > 0 && !aimed {
-			rd.pos = in.NumChunks - 1
+			rd.pos, rd.last = in.NumChunks-1, in.NumChunks-1
 			g.aim(rd)
 			aimed = true
 		}
@@ -262,6 +323,11 @@ type reader struct {
 	off  int64
 	ctx  context.Context
 	pos  uint64 // chunk this reader last waited for
+	last uint64 // last chunk of the byte range the client asked for
+
+	// Guarded by Server.mu: where the picker last heard this reader was.
+	aimed   bool
+	aimedAt uint64
 }
 
 func (rd *reader) Seek(off int64, whence int) (int64, error) {

@@ -26,7 +26,9 @@
 //     (§2.4.2, RFC 5681 §3.1).
 //   - Slow start (a choice RFC 6817 §2.4.2 leaves open, as long as LEDBAT is
 //     not more aggressive than TCP): the window starts in slow start, growing
-//     by the acknowledged bytes, and leaves it for good as soon as the
+//     by the acknowledged bytes, at most ALLOWED_INCREASE·MSS per
+//     acknowledged packet (OnAckPackets counts an acknowledgement of several
+//     packets as that many), and leaves it for good as soon as the
 //     queuing delay exceeds TARGET/2, on the first loss, or when it reaches
 //     the slow-start threshold. After a timeout it slow-starts again up to
 //     half the window it had. Config.NoSlowStart disables it.

@@ -70,6 +70,23 @@ func (l *LEDBAT) OnAck(now time.Time, ackedBytes int, delay time.Duration) {
 // grows while the sender actually uses it. A negative flightSize disables
 // the cap.
 func (l *LEDBAT) OnAckInFlight(now time.Time, ackedBytes int, delay time.Duration, flightSize int) {
+	l.onAck(now, ackedBytes, 1, delay, flightSize)
+}
+
+// OnAckPackets is OnAck for an acknowledgement that covers several data
+// packets at once: a stretch ACK, or a PPSPP ACK, which names a range of
+// chunks. Slow start counts it as that many acknowledgements of one packet
+// each, so it grows by the acknowledged bytes up to ALLOWED_INCREASE·MSS
+// per packet, as Linux TCP does since "tcp: properly handle stretch acks
+// in slow start" (2013): with RFC 5681 §3.1's increase per ACK, slow start
+// would otherwise be as slow as the receiver's acknowledgements are
+// coarse. The delay sample counts once, and congestion avoidance, which
+// scales with the acknowledged bytes, is unchanged.
+func (l *LEDBAT) OnAckPackets(now time.Time, ackedBytes, packets int, delay time.Duration) {
+	l.onAck(now, ackedBytes, max(packets, 1), delay, -1)
+}
+
+func (l *LEDBAT) onAck(now time.Time, ackedBytes, packets int, delay time.Duration, flightSize int) {
 	// RFC 6817 §2.4.2, "on acknowledgement".
 	l.delays.add(now, delay)
 	if ackedBytes <= 0 {
@@ -86,8 +103,8 @@ func (l *LEDBAT) OnAckInFlight(now time.Time, ackedBytes int, delay time.Duratio
 	}
 	if l.slowStart {
 		// Grow like TCP slow start (RFC 5681 §3.1), at most
-		// ALLOWED_INCREASE·MSS per acknowledgement.
-		l.cwnd += min(float64(ackedBytes), l.cfg.AllowedIncrease*mss)
+		// ALLOWED_INCREASE·MSS per acknowledged packet.
+		l.cwnd += min(float64(ackedBytes), float64(packets)*l.cfg.AllowedIncrease*mss)
 		if l.cwnd >= l.ssthresh {
 			l.slowStart = false
 		}

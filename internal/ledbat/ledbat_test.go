@@ -312,3 +312,23 @@ func TestMaxCwnd(t *testing.T) {
 		t.Errorf("window %d, want MaxCwnd %d", w, 20*mss)
 	}
 }
+
+// TestOnAckPackets: in slow start an acknowledgement of n packets grows the
+// window as n acknowledgements of one packet would, while OnAck caps the
+// growth at one MSS; past slow start both grow alike.
+func TestOnAckPackets(t *testing.T) {
+	a := New(Config{InitCwnd: 10 * mss}, t0)
+	b := New(Config{InitCwnd: 10 * mss}, t0)
+	a.OnAckPackets(t0, 8*mss, 8, 10*time.Millisecond)
+	b.OnAck(t0, 8*mss, 10*time.Millisecond)
+	if a.Window() != 18*mss || b.Window() != 11*mss {
+		t.Fatalf("windows %d and %d, want %d and %d", a.Window(), b.Window(), 18*mss, 11*mss)
+	}
+	a = New(Config{InitCwnd: 10 * mss, NoSlowStart: true}, t0)
+	b = New(Config{InitCwnd: 10 * mss, NoSlowStart: true}, t0)
+	a.OnAckPackets(t0, 8*mss, 8, 10*time.Millisecond)
+	b.OnAck(t0, 8*mss, 10*time.Millisecond)
+	if a.Window() != b.Window() {
+		t.Fatalf("congestion avoidance: windows %d and %d differ", a.Window(), b.Window())
+	}
+}

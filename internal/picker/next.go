@@ -9,6 +9,9 @@ import "github.com/nextshare/nextshare/internal/bin"
 // requested from one other peer may be requested from id too.
 //
 // Order of preference:
+//  0. The urgent ranges (SetUrgent), in order, unless the peer has a lead
+//     (SetLead) and another has none; such a peer gets nothing within
+//     its lead from the start of an urgent range.
 //  1. In the window, chunks fewer than all peers have, rarest first; equally
 //     rare chunks in order from a point drawn at random for each call (from
 //     the picker's generator, seeded with Config.Seed) and around the window,
@@ -30,6 +33,9 @@ func (p *Picker) Next(dst []bin.Range, id PeerID, max int) []bin.Range {
 	}
 	s := sweep{p: p, pe: pe, dst: dst, base: len(dst), left: max}
 	if p.open > 0 {
+		s.urgentPass()
+	}
+	if p.open > 0 && s.left > 0 {
 		s.window()
 		if s.left > 0 {
 			s.outside()
@@ -60,6 +66,13 @@ type sweep struct {
 	dst  []bin.Range
 	base int // ranges before base belong to the caller and are not extended
 	left int // chunks still wanted
+	// noUrgent keeps the sweep off the peer's lead from the start of each
+	// urgent range: the peer has a lead and another has none. skipFrom is the first urgent chunk scanFree
+	// skipped in its current call (skipped tells whether it did): the
+	// peer's cursor must stop there, since the chunk stays pickable.
+	noUrgent bool
+	skipped  bool
+	skipFrom uint64
 }
 
 // add appends chunk i, extending the last range of this call if i follows it.
@@ -125,6 +138,10 @@ func (s *sweep) scanWindow(mask uint32, a, b uint64) {
 			i = k
 			continue
 		}
+		if k := s.skipUrgent(j); k != j {
+			i = k
+			continue
+		}
 		s.p.request(s.pe, j)
 		s.add(j)
 		i = j + 1
@@ -147,15 +164,23 @@ func (s *sweep) outside() {
 // peer has. It returns the chunk up to which it looked: before it, nothing
 // is left for this peer.
 func (s *sweep) scanFree(i, to uint64) uint64 {
+	s.skipped = false
 	for s.left > 0 && i < to {
 		j, ok := s.p.busy.NextMissing(i)
 		if !ok || j >= to {
-			return to
+			return s.stop(to)
 		}
 		if !s.pe.has.Has(j) {
 			k, ok := s.pe.has.NextPresent(j)
 			if !ok || k >= to {
-				return to
+				return s.stop(to)
+			}
+			i = k
+			continue
+		}
+		if k := s.skipUrgent(j); k != j {
+			if !s.skipped {
+				s.skipped, s.skipFrom = true, j
 			}
 			i = k
 			continue
@@ -164,7 +189,16 @@ func (s *sweep) scanFree(i, to uint64) uint64 {
 		s.add(j)
 		i = j + 1
 	}
-	return i
+	return s.stop(i)
+}
+
+// stop returns where scanFree may leave a peer's cursor: at to, or at the
+// first urgent chunk it skipped if that comes first.
+func (s *sweep) stop(to uint64) uint64 {
+	if s.skipped {
+		return min(to, s.skipFrom)
+	}
+	return to
 }
 
 // endgame picks chunks requested from exactly one other peer: from the
@@ -189,6 +223,10 @@ func (s *sweep) scanDup(i, to uint64) {
 			if !ok || k >= to {
 				return
 			}
+			i = k
+			continue
+		}
+		if k := s.skipUrgent(j); k != j {
 			i = k
 			continue
 		}

@@ -14,6 +14,8 @@ type peer struct {
 	// this peer. Lowered whenever that may stop being true.
 	tail, head uint64
 
+	lead uint64 // keeps off this many chunks from each urgent range's start (SetLead)
+
 	// dry records that Next found nothing for this peer at epoch dryEpoch
 	// with endgame in state dryEndgame; cleared by the peer's next HAVE.
 	dry        bool

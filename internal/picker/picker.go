@@ -36,9 +36,10 @@ type Picker struct {
 	peers map[PeerID]*peer
 	order []*peer // the peers in a fixed order, for deterministic iteration
 
-	pos    uint64 // playback position (SetPosition)
-	first  uint64 // first chunk not in have
-	lo, hi uint64 // the window, indexed by win
+	pos    uint64      // playback position (SetPosition)
+	urgent []bin.Range // chunks readers need first, most pressing first (SetUrgent)
+	first  uint64      // first chunk not in have
+	lo, hi uint64      // the window, indexed by win
 	win    rarity
 
 	// epoch changes whenever a chunk may have become pickable again, so that

@@ -6,10 +6,8 @@ import "math"
 // first missing chunk at or after i. Chunks before the position are still
 // fetched, in order, once nothing in or after the window can be.
 //
-// This is the hook for playback-aware picking: today it only moves the
-// window start. An urgent window with deadlines would be a region at the
-// front of this window that Next serves before rarest-first (and for which
-// endgame-style duplicate requests are allowed early, RFC 7574 §3.8).
+// Chunks a reader needs at once are urgent ranges (SetUrgent), which Next
+// serves before the window's rarest-first.
 //
 // Moving the position forward within the window costs O(distance moved), so
 // the engine may follow playback closely; other moves rebuild the window

@@ -64,7 +64,8 @@ type channel struct {
 	lastTS    uint64      // timestamp of the newest DATA in the current batch
 	rateBytes uint64      // bytes verified since rateStart
 	rateStart time.Time
-	rate      float64 // chunks per second, smoothed
+	rate      float64       // chunks per second, smoothed
+	reqRTT    time.Duration // shortest REQUEST-to-DATA time seen; 0 before any
 	bytesFrom uint64
 	bytesTo   uint64
 	dirtyRecv bool
@@ -90,6 +91,7 @@ type pendingChunk struct {
 
 type request struct {
 	r        bin.Range
+	sent     time.Time
 	deadline time.Time
 }
 

@@ -10,11 +10,22 @@ import (
 	"github.com/nextshare/nextshare/internal/ppspp/wire"
 )
 
-// Request window bounds, in chunks per peer.
+// Request window, in chunks per peer: it starts at initWindow and then
+// covers windowSpan of the rate the peer delivers at, within
+// [minWindow, maxWindow].
 const (
-	minWindow = 128
-	maxWindow = 4096
+	minWindow  = 128
+	initWindow = 256
+	maxWindow  = 4096
+	windowSpan = 250 * time.Millisecond
 )
+
+// openingChunks is how many chunks a downloader asks for in its handshake,
+// before it knows the tree's size: twice a sender's initial window (ten
+// datagrams), so the first round trip carries the first chunks rather
+// than only the peaks. Without a size hint it asks for one chunk, as a
+// request past the end would be refused whole.
+const openingChunks = 32
 
 // tryPeaks looks for the peak hashes among the leading INTEGRITY messages
 // of a datagram (RFC 7574 §5.6.2: the seeder sends them first). Any prefix
@@ -75,8 +86,48 @@ func (s *Swarm) onLayout(n uint64) {
 				s.pk.PeerHave(c.peer, r)
 				return true
 			})
+			// Requests sent before the size was known (appendOpening):
+			// the picker must not hand those chunks out again.
+			for _, rq := range c.requests[c.reqsHead:] {
+				s.pk.Take(c.peer, rq.r)
+			}
 		}
+		s.applyReaders(time.Now(), false)
 	}
+}
+
+// peerUp starts counting an established channel's peer in the picker.
+// Channels still opening (a peer learnt from PEX that never answers, say)
+// stay out of it: the picker's rarity counts every peer it knows, and an
+// empty one makes every chunk look rare.
+func (s *Swarm) peerUp(c *channel) {
+	if s.pk != nil {
+		s.pk.AddPeer(c.peer)
+	}
+}
+
+// appendOpening adds to our handshake a REQUEST for the first chunks when
+// the tree's size is still unknown, so that the peer sends the peaks and
+// the first chunks one round trip earlier (it processes the messages that
+// follow a handshake in the same datagram, RFC 7574 §8.4). A retried
+// handshake repeats the same request.
+func (s *Swarm) appendOpening(c *channel, b []byte, now time.Time) []byte {
+	if s.pk == nil || s.tree.Known() {
+		return b
+	}
+	if c.reqsHead == len(c.requests) {
+		k := uint64(1)
+		if hint := s.sizeHint.Load(); hint > 0 {
+			cs := int64(s.tree.ChunkSize())
+			k = min(openingChunks, uint64((hint+cs-1)/cs))
+		}
+		c.requests = append(c.requests, request{r: bin.Range{Start: 0, End: k - 1}, sent: now, deadline: now.Add(2 * time.Second)})
+	}
+	for _, rq := range c.requests[c.reqsHead:] {
+		b = wire.Request{Range: rq.r}.Append(b, c.params)
+		s.e.stats.sent(wire.TypeRequest)
+	}
+	return b
 }
 
 // inContent reports whether r lies inside the content, counting a bad
@@ -154,6 +205,13 @@ func (s *Swarm) onData(c *channel, m *wire.Msg, in *inbound, now time.Time) {
 	}
 	cs := s.tree.ChunkSize()
 	payload := m.Payload
+	// The ACK's delay sample (RFC 7574 §8.7) is taken when the ACK leaves;
+	// move the timestamp by the time the datagram waited for the loop, so
+	// the sample measures the path, not this process's scheduling.
+	ts := m.Timestamp
+	if lag := now.Sub(in.at); !in.at.IsZero() && lag > 0 {
+		ts += uint64(lag.Microseconds())
+	}
 	for i := r.Start; i <= r.End; i++ {
 		n := cs
 		if len(payload) < n {
@@ -165,7 +223,7 @@ func (s *Swarm) onData(c *channel, m *wire.Msg, in *inbound, now time.Time) {
 		if r.Start == r.End && in.leafLen > 0 {
 			leaf = in.leaf[:in.leafLen]
 		}
-		s.onChunk(c, i, chunk, leaf, m.Timestamp, now)
+		s.onChunk(c, i, chunk, leaf, ts, now)
 		if s.e.channels[c.id] != c {
 			return
 		}
@@ -257,6 +315,7 @@ func (s *Swarm) gotChunk(c *channel, i uint64, data []byte, ts uint64, now time.
 			if o := s.channelOf(p); o != nil {
 				b := s.e.out.begin(o.remote)
 				b = wire.Cancel{Range: bin.Range{Start: i, End: i}}.Append(b, o.params)
+				s.e.stats.sent(wire.TypeCancel)
 				s.e.out.commit(b, o.addr)
 			}
 		})
@@ -264,6 +323,13 @@ func (s *Swarm) gotChunk(c *channel, i uint64, data []byte, ts uint64, now time.
 	}
 	s.newHave = appendRun(s.newHave, i)
 	c.noteRecv(i, ts)
+	if c.reqsHead < len(c.requests) {
+		if rq := c.requests[c.reqsHead]; rq.r.Start == i {
+			if d := now.Sub(rq.sent); c.reqRTT == 0 || d < c.reqRTT {
+				c.reqRTT = d
+			}
+		}
+	}
 	c.bytesFrom += uint64(len(data))
 	c.rateBytes++
 	if el := now.Sub(c.rateStart); el >= 100*time.Millisecond {
@@ -315,35 +381,43 @@ func (s *Swarm) releaseRequests(c *channel) {
 	c.reqsHead = 0
 }
 
-// window returns how many chunks to keep requested from c: about a quarter
-// second of its recent rate.
-func (c *channel) window() int {
-	w := int(c.rate / 4)
-	if w < minWindow {
-		w = minWindow
+// window returns how many chunks to keep requested from c: windowSpan of
+// the rate it delivers at, by the smoothed rate or, while the rate climbs
+// (a sender in slow start doubles it every round trip), by what arrived
+// since the last measurement, whichever is higher, so that requests stay
+// ahead of the peer's congestion window. Until the first full measurement
+// it is at least initWindow.
+func (c *channel) window(now time.Time) int {
+	rate := c.rate
+	if el := now.Sub(c.rateStart); el >= 20*time.Millisecond {
+		rate = max(rate, float64(c.rateBytes)/el.Seconds())
 	}
-	if w > maxWindow {
-		w = maxWindow
+	w := int(rate * windowSpan.Seconds())
+	if c.rate == 0 {
+		w = max(w, initWindow) // no full measurement yet
 	}
-	return w
+	return min(max(w, minWindow), maxWindow)
 }
 
 // afterBatch sends, per channel, one datagram with the HAVEs of chunks
 // verified during the batch, the ACKs for data received from that peer
-// (with a one-way delay sample, RFC 7574 §8.7), and new REQUESTs.
+// (with a one-way delay sample, RFC 7574 §8.7), and new REQUESTs; a
+// channel with nothing to acknowledge gets its REQUESTs at once too, so
+// the first ones leave as soon as the peer's handshake arrives rather
+// than at the next tick.
 func (s *Swarm) afterBatch(now time.Time) {
-	if len(s.newHave) == 0 {
-		dirty := false
-		for _, c := range s.channels {
-			dirty = dirty || c.dirtyRecv
-		}
-		if !dirty {
-			return
-		}
-	}
 	nowUS := uint64(now.UnixMicro())
 	for _, c := range s.channels {
-		if !c.established || (len(s.newHave) == 0 && !c.dirtyRecv) {
+		if !c.established {
+			continue
+		}
+		if len(s.newHave) == 0 && !c.dirtyRecv {
+			// Nothing to acknowledge, but a channel that just opened, or
+			// whose peer just announced chunks, may have room for requests.
+			if b := s.appendRequests(c, s.e.out.begin(c.remote), now); len(b) > 4 {
+				s.e.out.commit(b, c.addr)
+				c.lastSend = now
+			}
 			continue
 		}
 		b := s.e.out.begin(c.remote)
@@ -364,6 +438,7 @@ func (s *Swarm) afterBatch(now time.Time) {
 						b = s.e.out.begin(c.remote)
 					}
 					b = m.Append(b, c.params)
+					s.e.stats.sent(wire.TypeAck)
 				}
 			}
 			c.recvRuns = c.recvRuns[:0]
@@ -384,8 +459,13 @@ func (s *Swarm) appendRequests(c *channel, b []byte, now time.Time) []byte {
 	if !s.tree.Known() {
 		// Until the peaks arrive, ask for the first chunk the peer has; the
 		// seeder sends the peaks before it (RFC 7574 §5.6.2).
-		if c.requests != nil && len(c.requests) > c.reqsHead {
-			return b
+		if len(c.requests) > c.reqsHead {
+			if c.peerHave.Count() == 0 || c.peerHave.Has(c.requests[c.reqsHead].r.Start) {
+				return b
+			}
+			// The peer lacks what our handshake asked for: ask for what
+			// it has instead.
+			c.requests, c.reqsHead = c.requests[:0], 0
 		}
 		first, ok := c.peerHave.NextPresent(0)
 		if !ok {
@@ -395,8 +475,13 @@ func (s *Swarm) appendRequests(c *channel, b []byte, now time.Time) []byte {
 		b = s.appendRequest(c, b, r, now)
 		return b
 	}
-	want := c.window() - s.pk.Outstanding(c.peer)
-	if want < c.window()/8 {
+	w := c.window(now)
+	want := w - s.pk.Outstanding(c.peer)
+	if u := s.pk.UrgentOpen(); u > 0 && (s.pk.Blocked() || u >= uint64(w/8)) {
+		// Urgent chunks nobody was asked for go out now, even past a
+		// full window, when a reader waits for one or they are many.
+		want = max(want, int(min(u, uint64(w))))
+	} else if want < w/8 {
 		return b
 	}
 	s.ranges = s.pk.Next(s.ranges[:0], c.peer, want)
@@ -417,7 +502,7 @@ func (s *Swarm) appendRequest(c *channel, b []byte, r bin.Range, now time.Time) 
 	if wait > 30*time.Second {
 		wait = 30 * time.Second
 	}
-	c.requests = append(c.requests, request{r: r, deadline: now.Add(wait)})
+	c.requests = append(c.requests, request{r: r, sent: now, deadline: now.Add(wait)})
 	for _, rr := range s.wireRanges(c, r, false) {
 		m := wire.Request{Range: rr}
 		if len(b)+m.Len(c.params)+1 > maxPayload {
@@ -425,10 +510,12 @@ func (s *Swarm) appendRequest(c *channel, b []byte, r bin.Range, now time.Time) 
 			b = s.e.out.begin(c.remote)
 		}
 		b = m.Append(b, c.params)
+		s.e.stats.sent(wire.TypeRequest)
 	}
 	if !c.pexAsked {
 		c.pexAsked = true
 		b = wire.PexReq{}.Append(b, c.params)
+		s.e.stats.sent(wire.TypePexReq)
 	}
 	return b
 }

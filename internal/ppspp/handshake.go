@@ -56,6 +56,9 @@ func (e *Engine) handleDatagram(in *inbound, now time.Time) {
 		e.stats.UnknownChannel.Add(1)
 		return
 	}
+	if len(in.buf) == 4 {
+		e.stats.MsgsIn[KeepAlive].Add(1)
+	}
 	e.rd.Reset(in.buf, c.params)
 	e.processMessages(c, in, now)
 }
@@ -67,6 +70,7 @@ func (e *Engine) processMessages(c *channel, in *inbound, now time.Time) {
 	var integ []merkle.Node
 	for e.rd.Next(&e.msg) {
 		m := &e.msg
+		e.stats.received(m.Type)
 		if m.Type != wire.TypeHandshake && !c.established {
 			continue // nothing counts before the peer's handshake
 		}
@@ -138,6 +142,7 @@ func (e *Engine) handleOpen(in *inbound, now time.Time) {
 		e.stats.Malformed.Add(1)
 		return
 	}
+	e.stats.received(wire.TypeHandshake)
 	hs := e.msg.Handshake
 	if hs.SrcChannel == 0 || !hs.Options.Has(2) {
 		e.stats.BadHandshake.Add(1)
@@ -170,6 +175,7 @@ func (e *Engine) handleOpen(in *inbound, now time.Time) {
 	c.remote = hs.SrcChannel
 	c.setParams(params)
 	c.established = true
+	s.peerUp(c)
 	c.lastRecv = now
 	s.sendHandshakeReply(c, now)
 	// Anything after the handshake in the same datagram.
@@ -256,9 +262,6 @@ func (s *Swarm) newChannel(addr netip.AddrPort, initiator bool, now time.Time) *
 	c.setParams(wire.Params{Addr: wire.ChunkRange32, HashSize: s.tree.Func().Size(), SigSize: 64, ChunkSize: uint32(s.tree.ChunkSize())})
 	e.channels[c.id] = c
 	s.channels[c.id] = c
-	if s.pk != nil {
-		s.pk.AddPeer(c.peer)
-	}
 	e.stats.Channels.Add(1)
 	return c
 }
@@ -284,6 +287,8 @@ func (s *Swarm) connect(ip netip.Addr, port uint16, now time.Time) {
 func (s *Swarm) sendHandshake(c *channel, now time.Time) {
 	b := s.e.out.begin(0)
 	b = wire.Handshake{SrcChannel: c.id, Options: s.options(c, true)}.Append(b, c.params)
+	s.e.stats.sent(wire.TypeHandshake)
+	b = s.appendOpening(c, b, now)
 	s.e.out.commit(b, c.addr)
 	c.hsSent = now
 	c.hsTries++
@@ -295,6 +300,7 @@ func (s *Swarm) sendHandshake(c *channel, now time.Time) {
 func (s *Swarm) sendHandshakeReply(c *channel, now time.Time) {
 	b := s.e.out.begin(c.remote)
 	b = wire.Handshake{SrcChannel: c.id, Options: s.options(c, false)}.Append(b, c.params)
+	s.e.stats.sent(wire.TypeHandshake)
 	b = s.appendHaves(c, b, func(yield func(bin.Range) bool) { s.have.Ranges(yield) })
 	s.e.out.commit(b, c.addr)
 	c.lastSend = now
@@ -311,6 +317,7 @@ func (s *Swarm) appendHaves(c *channel, b []byte, iter func(func(bin.Range) bool
 				b = s.e.out.begin(c.remote)
 			}
 			b = m.Append(b, c.params)
+			s.e.stats.sent(wire.TypeHave)
 		}
 		return true
 	})
@@ -357,6 +364,7 @@ func (e *Engine) onHandshake(c *channel, m *wire.Msg, now time.Time) bool {
 	c.remote = hs.SrcChannel
 	c.setParams(p)
 	c.established = true
+	c.sw.peerUp(c)
 	return true
 }
 
@@ -368,6 +376,7 @@ func (e *Engine) sendClose(c *channel) {
 	}
 	b := e.out.begin(c.remote)
 	b = append(b, byte(wire.TypeHandshake), 0, 0, 0, 0, 0xff)
+	e.stats.sent(wire.TypeHandshake)
 	e.out.commit(b, c.addr)
 }
 

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"time"
 
 	"github.com/nextshare/nextshare/internal/merkle"
 	"github.com/nextshare/nextshare/internal/ppspp/wire"
@@ -18,6 +19,7 @@ const maxDatagram = 65507
 type inbound struct {
 	buf     []byte
 	from    netip.AddrPort
+	at      time.Time // when the reader took it off the socket
 	leaf    [64]byte
 	leafLen int
 	dataOff int // offset of the DATA payload, or -1
@@ -53,7 +55,11 @@ func (e *Engine) reader() {
 	)
 	for {
 		batch = make([]*inbound, 0, 64)
+		var at time.Time
 		err := e.conn.ReadBatch(func(b []byte, from netip.AddrPort) {
+			if at.IsZero() {
+				at = time.Now()
+			}
 			e.stats.DatagramsIn.Add(1)
 			e.stats.BytesIn.Add(uint64(len(b)))
 			if len(b) == 0 || len(b) > maxDatagram {
@@ -68,6 +74,7 @@ func (e *Engine) reader() {
 				return
 			}
 			in := getInbound(b, netip.AddrPortFrom(from.Addr().Unmap(), from.Port()))
+			in.at = at
 			e.prehash(in, &rd, &m)
 			batch = append(batch, in)
 		})

@@ -1,12 +1,52 @@
 package ppspp
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/nextshare/nextshare/internal/ppspp/wire"
+)
+
+// Message counters are indexed by wire message type (RFC 7574 §8.2), with
+// one more slot for KEEPALIVE, which has no type byte.
+const (
+	// KeepAlive is the counter slot of KEEPALIVE: a datagram that holds a
+	// channel ID and no message (RFC 7574 §8.14).
+	KeepAlive = 14
+	// NumMsgKinds is the number of message counter slots.
+	NumMsgKinds = KeepAlive + 1
+)
+
+// MsgName returns the RFC 7574 name of counter slot i ("DATA", "KEEPALIVE").
+func MsgName(i int) string {
+	if i == KeepAlive {
+		return "KEEPALIVE"
+	}
+	return wire.MsgType(i).String()
+}
+
+// MsgCounts counts messages by kind, indexed as described at KeepAlive.
+type MsgCounts [NumMsgKinds]uint64
+
+// ByName returns the non-zero counts keyed by MsgName.
+func (c *MsgCounts) ByName() map[string]uint64 {
+	m := make(map[string]uint64)
+	for i, n := range c {
+		if n > 0 {
+			m[MsgName(i)] = n
+		}
+	}
+	return m
+}
 
 // Stats counts what the engine did and, above all, what it refused. All
 // fields are updated atomically and may be read at any time.
 type Stats struct {
 	DatagramsIn, DatagramsOut atomic.Uint64
 	BytesIn, BytesOut         atomic.Uint64
+
+	// Messages parsed from datagrams addressed to our channels, and
+	// messages sent, by kind (see KeepAlive).
+	MsgsIn, MsgsOut [NumMsgKinds]atomic.Uint64
 
 	// Refused input, one counter per reason.
 	Malformed      atomic.Uint64 // datagram or message that does not parse
@@ -30,9 +70,24 @@ type Stats struct {
 	Channels        atomic.Int64
 }
 
+// received counts a parsed message; the wire reader yields known types only.
+func (s *Stats) received(t wire.MsgType) {
+	if int(t) < KeepAlive {
+		s.MsgsIn[t].Add(1)
+	}
+}
+
+// sent counts a message appended to an outgoing datagram.
+func (s *Stats) sent(t wire.MsgType) {
+	if int(t) < KeepAlive {
+		s.MsgsOut[t].Add(1)
+	}
+}
+
 // Snapshot is a plain copy of Stats.
 type Snapshot struct {
 	DatagramsIn, DatagramsOut, BytesIn, BytesOut                       uint64
+	MsgsIn, MsgsOut                                                    MsgCounts
 	Malformed, UnknownChannel, UnknownSwarm, BadHandshake, BadRange    uint64
 	CorruptChunks, BadHashes, PeersDropped, Other                      uint64
 	ChunksVerified, ChunksPending, Duplicates, ChunksSent, Retransmits uint64
@@ -42,7 +97,7 @@ type Snapshot struct {
 
 // Snapshot returns a copy of the counters.
 func (s *Stats) Snapshot() Snapshot {
-	return Snapshot{
+	sn := Snapshot{
 		DatagramsIn: s.DatagramsIn.Load(), DatagramsOut: s.DatagramsOut.Load(),
 		BytesIn: s.BytesIn.Load(), BytesOut: s.BytesOut.Load(),
 		Malformed: s.Malformed.Load(), UnknownChannel: s.UnknownChannel.Load(),
@@ -54,4 +109,9 @@ func (s *Stats) Snapshot() Snapshot {
 		Retransmits: s.Retransmits.Load(), RequestTimeouts: s.RequestTimeouts.Load(), Cancelled: s.Cancelled.Load(),
 		Losses: s.Losses.Load(), Channels: s.Channels.Load(),
 	}
+	for i := range sn.MsgsIn {
+		sn.MsgsIn[i] = s.MsgsIn[i].Load()
+		sn.MsgsOut[i] = s.MsgsOut[i].Load()
+	}
+	return sn
 }

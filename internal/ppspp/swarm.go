@@ -46,6 +46,7 @@ type Swarm struct {
 	retxs     []bool
 	nodes     []merkle.Node
 	ranges    []bin.Range
+	play      playback // where readers are; see SetReaders
 }
 
 func newSwarm(e *Engine, c *Content) *Swarm {
@@ -190,6 +191,10 @@ type Info struct {
 	// BytesFrom counts verified payload bytes by source address, including
 	// peers whose channels have closed.
 	BytesFrom map[netip.AddrPort]uint64
+	// BytesTo counts payload bytes sent in DATA by destination address,
+	// retransmissions included, and including peers whose channels have
+	// closed.
+	BytesTo map[netip.AddrPort]uint64
 }
 
 // Info returns a snapshot of the swarm's progress.
@@ -204,9 +209,13 @@ func (s *Swarm) Info() Info {
 			SizeHint:   s.sizeHint.Load(),
 			Complete:   s.complete(),
 			BytesFrom:  make(map[netip.AddrPort]uint64),
+			BytesTo:    make(map[netip.AddrPort]uint64),
 		}
 		for a, n := range s.bytesFrom {
 			in.BytesFrom[a] += n
+		}
+		for a, n := range s.bytesTo {
+			in.BytesTo[a] += n
 		}
 		for _, c := range s.channels {
 			if !c.established {
@@ -215,6 +224,9 @@ func (s *Swarm) Info() Info {
 			in.Peers = append(in.Peers, PeerInfo{Addr: c.addr, BytesFrom: c.bytesFrom, BytesTo: c.bytesTo})
 			if c.bytesFrom > 0 {
 				in.BytesFrom[c.addr] += c.bytesFrom
+			}
+			if c.bytesTo > 0 {
+				in.BytesTo[c.addr] += c.bytesTo
 			}
 		}
 	})

@@ -63,7 +63,7 @@ func (s *Swarm) onAck(c *channel, r bin.Range, delayUS int64, now time.Time) {
 		return
 	}
 	c.peerHave.AddRange(r)
-	var ackedBytes int
+	var ackedBytes, ackedPkts int
 	for i := r.Start; i <= r.End; i++ {
 		s.markAcked(c, bin.Chunk(i))
 		seq, ok := c.inflightIdx[i]
@@ -78,6 +78,7 @@ func (s *Swarm) onAck(c *channel, r bin.Range, delayUS int64, now time.Time) {
 		e.acked = true
 		c.inflightBytes -= e.size
 		ackedBytes += e.size
+		ackedPkts++
 		if !e.retx {
 			c.rtt.Sample(now.Sub(e.at))
 		}
@@ -86,7 +87,16 @@ func (s *Swarm) onAck(c *channel, r bin.Range, delayUS int64, now time.Time) {
 		}
 	}
 	if ackedBytes > 0 {
-		c.cc.OnAck(now, ackedBytes, time.Duration(delayUS)*time.Microsecond)
+		delay := time.Duration(delayUS) * time.Microsecond
+		// One ACK names a range of chunks, each its own datagram: slow
+		// start counts one acknowledgement per datagram.
+		if pa, ok := c.cc.(interface {
+			OnAckPackets(time.Time, int, int, time.Duration)
+		}); ok {
+			pa.OnAckPackets(now, ackedBytes, ackedPkts, delay)
+		} else {
+			c.cc.OnAck(now, ackedBytes, delay)
+		}
 	}
 	// Pop acknowledged entries; an unacknowledged one that dupThresh later
 	// ones overtook was lost: queue it again, at the front.
@@ -151,6 +161,7 @@ func (s *Swarm) checkRTO(c *channel, now time.Time) {
 	c.inflightHead = 0
 	c.inflightBytes = 0
 	c.cc.OnTimeout(now)
+	c.rtt.Backoff() // RFC 6298 §5.5; a peer that vanished is probed ever more rarely
 	s.e.stats.Losses.Add(uint64(len(lost)))
 	for j := len(lost) - 1; j >= 0; j-- {
 		c.pushReq(queued{r: bin.Range{Start: lost[j], End: lost[j]}, retx: true}, true)
@@ -158,19 +169,26 @@ func (s *Swarm) checkRTO(c *channel, now time.Time) {
 }
 
 // refillPacer adds the bytes c may send since the last refill at the rate
-// cwnd/SRTT, and reports whether pacing applies. Sending a whole window at
-// once, as one GSO burst, builds a queue at the bottleneck that LEDBAT
-// reads as congestion: it leaves slow start early and then grows a
-// fraction of a datagram per round trip. Paced, the queue stays near
-// empty while the window grows. The bucket holds at most a quarter window
-// (and never less than pacerMinBurst datagrams), so bursts stay short;
-// before any RTT sample there is no pacing.
+// cwnd/SRTT, twice that in slow start, and reports whether pacing applies.
+// Sending a whole window at once, as one GSO burst, builds a queue at the
+// bottleneck that LEDBAT reads as congestion: it leaves slow start early
+// and then grows a fraction of a datagram per round trip. Paced, the queue
+// stays near empty while the window grows. In slow start the window
+// doubles every round trip, which a sender paced at cwnd/SRTT cannot fill
+// (it sends this round trip's window at the last one's rate): like Linux
+// TCP (tcp_pacing_ss_ratio, 200%), the pacer then runs at twice the rate.
+// The bucket holds at most a quarter window (and never less than
+// pacerMinBurst datagrams), so bursts stay short; before any RTT sample
+// there is no pacing.
 func (s *Swarm) refillPacer(c *channel, now time.Time, per int) bool {
 	srtt := c.rtt.SRTT()
 	if srtt <= 0 {
 		return false
 	}
 	cwnd := float64(c.cc.Window())
+	if ss, ok := c.cc.(interface{ InSlowStart() bool }); ok && ss.InSlowStart() {
+		srtt /= 2
+	}
 	if !c.paceAt.IsZero() {
 		c.paceTokens += cwnd * float64(now.Sub(c.paceAt)) / float64(srtt)
 	}
@@ -260,11 +278,14 @@ func (s *Swarm) sendData(c *channel, now time.Time) {
 			}
 			b := s.e.out.begin(c.remote)
 			b = wire.Data{Range: bin.Range{Start: i, End: i}, Timestamp: ts, Payload: data}.Append(b, c.params)
+			s.e.stats.sent(wire.TypeData)
 			s.e.out.commit(b, c.addr)
 			c.inflightIdx[i] = c.inflightSeq + uint64(c.inflightLen())
 			c.inflight = append(c.inflight, sent{chunk: i, at: now, size: per, retx: retxs[k]})
 			c.inflightBytes += per
-			c.paceTokens -= float64(per)
+			if pace {
+				c.paceTokens -= float64(per)
+			}
 			c.bytesTo += uint64(len(data))
 			s.e.stats.ChunksSent.Add(1)
 			if retxs[k] {
@@ -288,6 +309,7 @@ func (s *Swarm) sendIntegrity(c *channel, nodes []merkle.Node) {
 		}
 		b = m.Append(b, c.params)
 	}
+	s.e.stats.MsgsOut[wire.TypeIntegrity].Add(uint64(len(nodes)))
 	s.e.out.commit(b, c.addr)
 }
 
@@ -299,6 +321,8 @@ func (s *Swarm) pump(now time.Time) {
 }
 
 func (s *Swarm) onTick(now time.Time) {
+	s.rankPeers(now)
+	s.hurry(now)
 	ka := s.e.cfg.KeepAlive
 	for _, c := range s.channels {
 		if !c.established {
@@ -323,6 +347,7 @@ func (s *Swarm) onTick(now time.Time) {
 			c.lastSend = now
 		} else if now.Sub(c.lastSend) >= ka {
 			s.e.out.commit(b, c.addr) // KEEPALIVE: the channel ID alone (§8.14)
+			s.e.stats.MsgsOut[KeepAlive].Add(1)
 			c.lastSend = now
 		}
 	}
@@ -351,6 +376,7 @@ func (s *Swarm) onPexReq(c *channel, now time.Time) {
 			break
 		}
 		b = m.Append(b, c.params)
+		s.e.stats.sent(m.Type())
 		n++
 	}
 	if n > 0 {
