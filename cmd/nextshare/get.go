@@ -17,17 +17,28 @@ import (
 type getCmd struct {
 	Timeout time.Duration `default:"0" help:"Give up after this long (0: never)."`
 	JSON    bool          `help:"Print a JSON summary {bytes, seconds, peers, bytes_from} when done."`
+	Stay    string        `default:"0" placeholder:"DURATION" help:"Once complete, go on seeding for this long before exiting (\"forever\": until interrupted)."`
 	URI     string        `arg:"" help:"ppsp:// link or root hash."`
 	downloadFlags
+	eventFlags
 }
 
-func (c *getCmd) Run(g *globals) error {
+func (c *getCmd) Run(g *globals) (err error) {
 	start := time.Now()
+	stay, err := parseStay(c.Stay)
+	if err != nil {
+		return err
+	}
 	n, s, _, out, err := c.open(g, c.URI)
 	if err != nil {
 		return err
 	}
 	defer n.Close()
+	stopEvents, err := c.startEvents(g, "get", n, s)
+	if err != nil {
+		return err
+	}
+	defer func() { stopEvents(err) }()
 	ctx := g.ctx
 	if c.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -45,6 +56,7 @@ func (c *getCmd) Run(g *globals) error {
 		return fmt.Errorf("download incomplete (%d of %d chunks): %w", info.HaveChunks, info.NumChunks, err)
 	}
 	info := s.Info()
+	defer stayFor(g.ctx, stay)
 	if c.JSON {
 		from := map[string]uint64{}
 		for a, b := range info.BytesFrom {
@@ -60,6 +72,36 @@ func (c *getCmd) Run(g *globals) error {
 	}
 	fmt.Fprintf(os.Stderr, "%s: %d bytes verified in %.2fs\n", out, info.Size, time.Since(start).Seconds())
 	return nil
+}
+
+// parseStay parses --stay: a duration, or "forever" (returned as -1).
+func parseStay(s string) (time.Duration, error) {
+	if s == "forever" {
+		return -1, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("--stay %q: want a duration such as 30s, or forever", s)
+	}
+	return d, nil
+}
+
+// stayFor waits d (forever if negative) or until ctx ends, while the
+// node goes on seeding.
+func stayFor(ctx context.Context, d time.Duration) {
+	if d == 0 {
+		return
+	}
+	if d < 0 {
+		<-ctx.Done()
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }
 
 // showProgress draws a progress bar (percent, rate, peers, ETA) until the

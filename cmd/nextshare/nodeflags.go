@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"net/netip"
+	"time"
 
+	"github.com/nextshare/nextshare/internal/events"
 	"github.com/nextshare/nextshare/internal/node"
 	"github.com/nextshare/nextshare/internal/ppspp"
 	"github.com/nextshare/nextshare/internal/uri"
@@ -32,6 +34,34 @@ func (f *nodeFlags) start(g *globals, listen string) (*node.Node, error) {
 		return nil, err
 	}
 	return n, nil
+}
+
+// eventFlags are the flags of the commands that can write an event log.
+type eventFlags struct {
+	Events      string        `placeholder:"FILE" help:"Write an event log to FILE, as JSON Lines with times in Unix ms: a start record; every --events-every a sample of chunks verified, bytes from and to each peer, and messages received and sent by type; a complete record when the content is whole; an exit record when the command ends, on SIGINT and SIGTERM too. seed logs its first FILE."`
+	EventsEvery time.Duration `name:"events-every" default:"250ms" help:"Interval between samples in the --events log."`
+}
+
+// startEvents starts the --events log of swarm s on n. The returned stop
+// writes the exit record, with the command's error if any, and closes the
+// log; call it before closing n. Without --events it does nothing.
+func (f *eventFlags) startEvents(g *globals, role string, n *node.Node, s *ppspp.Swarm) (stop func(error), err error) {
+	if f.Events == "" {
+		return func(error) {}, nil
+	}
+	w, err := events.Create(f.Events)
+	if err != nil {
+		return nil, err
+	}
+	sm, err := events.Start(w, events.Source{Role: role, Engine: n.Engine, Swarm: s}, f.EventsEvery)
+	if err != nil {
+		return nil, err
+	}
+	return func(cause error) {
+		if err := sm.Stop(cause); err != nil {
+			g.log.Warn("event log", "file", f.Events, "err", err)
+		}
+	}, nil
 }
 
 // downloadFlags are what get and play share: where to fetch from and to.
