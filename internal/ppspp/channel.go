@@ -61,6 +61,8 @@ type channel struct {
 	requests  []request // FIFO of outstanding REQUESTs
 	reqsHead  int
 	recvRuns  []bin.Range // chunks verified from this peer in the current batch
+	haves     []bin.Range // chunks verified (from anyone) not yet announced to this peer
+	haveSent  time.Time   // when HAVEs last went to this peer
 	lastTS    uint64      // timestamp of the newest DATA in the current batch
 	rateBytes uint64      // bytes verified since rateStart
 	rateStart time.Time

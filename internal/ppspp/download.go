@@ -411,9 +411,11 @@ func (s *Swarm) afterBatch(now time.Time) {
 		if !c.established {
 			continue
 		}
-		if len(s.newHave) == 0 && !c.dirtyRecv {
-			// Nothing to acknowledge, but a channel that just opened, or
-			// whose peer just announced chunks, may have room for requests.
+		c.queueHaves(s.newHave)
+		if !c.dirtyRecv && !c.havesDue(now) {
+			// Nothing to acknowledge or announce yet, but a channel that
+			// just opened, or whose peer just announced chunks, may have
+			// room for requests.
 			if b := s.appendRequests(c, s.e.out.begin(c.remote), now); len(b) > 4 {
 				s.e.out.commit(b, c.addr)
 				c.lastSend = now
@@ -421,13 +423,7 @@ func (s *Swarm) afterBatch(now time.Time) {
 			continue
 		}
 		b := s.e.out.begin(c.remote)
-		b = s.appendHaves(c, b, func(yield func(bin.Range) bool) {
-			for _, r := range s.newHave {
-				if !yield(r) {
-					return
-				}
-			}
-		})
+		b = s.flushHaves(c, b, now)
 		if c.dirtyRecv {
 			delay := int64(nowUS - c.lastTS)
 			for _, r := range c.recvRuns {
@@ -449,6 +445,48 @@ func (s *Swarm) afterBatch(now time.Time) {
 		c.lastSend = now
 	}
 	s.newHave = s.newHave[:0]
+}
+
+// HAVEs to a peer wait up to haveDelay, or until maxPendingHaves runs
+// pile up, unless a datagram goes to that peer anyway (an ACK): with many
+// peers, announcing every batch's chunks at once to each of them costs a
+// datagram per peer per batch, far more than the data itself.
+const (
+	haveDelay       = 250 * time.Millisecond
+	maxPendingHaves = 64
+)
+
+// queueHaves adds runs of newly verified chunks to c's pending HAVEs.
+func (c *channel) queueHaves(rs []bin.Range) {
+	for _, r := range rs {
+		if n := len(c.haves); n > 0 && c.haves[n-1].End+1 == r.Start {
+			c.haves[n-1].End = r.End
+		} else {
+			c.haves = append(c.haves, r)
+		}
+	}
+}
+
+// havesDue tells whether c's pending HAVEs should go now.
+func (c *channel) havesDue(now time.Time) bool {
+	return len(c.haves) > 0 && (now.Sub(c.haveSent) >= haveDelay || len(c.haves) >= maxPendingHaves)
+}
+
+// flushHaves appends c's pending HAVEs to b.
+func (s *Swarm) flushHaves(c *channel, b []byte, now time.Time) []byte {
+	if len(c.haves) == 0 {
+		return b
+	}
+	b = s.appendHaves(c, b, func(yield func(bin.Range) bool) {
+		for _, r := range c.haves {
+			if !yield(r) {
+				return
+			}
+		}
+	})
+	c.haves = c.haves[:0]
+	c.haveSent = now
+	return b
 }
 
 // appendRequests adds REQUESTs to b when c's window has room.

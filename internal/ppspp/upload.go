@@ -342,7 +342,11 @@ func (s *Swarm) onTick(now time.Time) {
 		}
 		s.checkRTO(c, now)
 		s.expireRequests(c, now)
-		if b := s.appendRequests(c, s.e.out.begin(c.remote), now); len(b) > 4 {
+		b := s.e.out.begin(c.remote)
+		if c.havesDue(now) {
+			b = s.flushHaves(c, b, now)
+		}
+		if b = s.appendRequests(c, b, now); len(b) > 4 {
 			s.e.out.commit(b, c.addr)
 			c.lastSend = now
 		} else if now.Sub(c.lastSend) >= ka {
