@@ -6,7 +6,7 @@ import "github.com/nextshare/nextshare/internal/bin"
 // zero Window, MaxRun or MaxUnknown takes its default and Endgame and Seed
 // are used as given.
 type Config struct {
-	// Window is the length of the in-order window in chunks (default 4096,
+	// Window is the length of the in-order window in chunks (default 65536,
 	// at most 1<<20). Rarest-first applies within [start, start+Window),
 	// where start is the first missing chunk at or after the position (see
 	// SetPosition). It keeps the download roughly in order for streaming
@@ -29,7 +29,7 @@ type Config struct {
 
 // Defaults.
 const (
-	DefaultWindow     = 4096
+	DefaultWindow     = 1 << 16
 	DefaultMaxRun     = 64
 	DefaultMaxUnknown = 1 << 24
 	maxWindow         = 1 << 20
