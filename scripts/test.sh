@@ -9,6 +9,7 @@ export PATH="$PATH:$(go env GOPATH)/bin"
 # Debian packages used by tests and benchmarks.
 need=()
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v iptables >/dev/null 2>&1 || need+=(iptables)
 /usr/bin/python3 -c 'import libtorrent' >/dev/null 2>&1 || need+=(python3-libtorrent)
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 command -v mpv >/dev/null 2>&1 || need+=(mpv)

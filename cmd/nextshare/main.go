@@ -27,6 +27,7 @@ type cli struct {
 	Daemon daemonCmd `cmd:"" help:"Run a node with an HTTP API to add, list and remove swarms, and the gateway."`
 	DHT    dhtCmd    `cmd:"" name:"dht" help:"Mainline DHT tools."`
 	Bench  benchCmd  `cmd:"" help:"Benchmarks."`
+	Lab    labCmd    `cmd:"" help:"Swarm lab: emulated networks of real nextshare processes, with plots and a report."`
 }
 
 // globals is passed to every command's Run.
