@@ -352,7 +352,7 @@ func (r *runner) discoveryArgs(p *proc) []string {
 	if r.sc.Discovery == DiscoveryDHT {
 		// The first seeder starts the private DHT; everyone else joins
 		// through it.
-		if p == r.procs[0] || len(seeds) > 0 && netip.AddrPortFrom(p.host.Addr, Port) == seeds[0] {
+		if netip.AddrPortFrom(p.host.Addr, Port) == seeds[0] {
 			return []string{"--bootstrap", "none"}
 		}
 		return []string{"--bootstrap", seeds[0].String()}
