@@ -38,7 +38,8 @@ const sampleEvery = 100 * time.Millisecond
 type Config struct {
 	// Binary is the nextshare executable the hosts run.
 	Binary string
-	// Out is the directory for results, logs and the report. It is created.
+	// Out is the directory for results, logs and the report. It is created,
+	// and must not hold anything yet.
 	Out string
 	// Keep keeps the content and the downloaded files (by default they
 	// are removed once verified).
@@ -68,6 +69,9 @@ func Run(ctx context.Context, sc *Scenario, cfg Config) (*Results, error) {
 		return nil, fmt.Errorf("removing a crashed run's namespaces: %w", err)
 	} else if len(stale) > 0 {
 		cfg.Log.Info("removed stale namespaces", "names", stale)
+	}
+	if ents, err := os.ReadDir(cfg.Out); err == nil && len(ents) > 0 {
+		return nil, fmt.Errorf("%s is not empty: a run needs a directory of its own", cfg.Out)
 	}
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return nil, err
