@@ -11,10 +11,13 @@ import (
 )
 
 // Request window, in chunks per peer: it starts at initWindow and then
-// covers windowSpan of the rate the peer delivers at, within
-// [minWindow, maxWindow].
+// covers windowSpan, or two request round trips if longer, of the rate the
+// peer delivers at, within [minWindow, maxWindow]. minWindow is small: a
+// peer on a slow uplink that is given more than it sends in a second or
+// so holds chunks that faster peers could have sent, and its requests
+// time out and are fetched twice.
 const (
-	minWindow  = 128
+	minWindow  = 16
 	initWindow = 256
 	maxWindow  = 4096
 	windowSpan = 250 * time.Millisecond
@@ -381,18 +384,18 @@ func (s *Swarm) releaseRequests(c *channel) {
 	c.reqsHead = 0
 }
 
-// window returns how many chunks to keep requested from c: windowSpan of
-// the rate it delivers at, by the smoothed rate or, while the rate climbs
-// (a sender in slow start doubles it every round trip), by what arrived
-// since the last measurement, whichever is higher, so that requests stay
-// ahead of the peer's congestion window. Until the first full measurement
+// window returns how many chunks to keep requested from c: windowSpan (or
+// two request round trips) of the rate it delivers at, by the smoothed
+// rate or, while the rate climbs (a sender in slow start doubles it every
+// round trip), by what arrived since the last measurement, whichever is
+// higher, so that requests stay ahead of the peer's congestion window. Until the first full measurement
 // it is at least initWindow.
 func (c *channel) window(now time.Time) int {
 	rate := c.rate
 	if el := now.Sub(c.rateStart); el >= 20*time.Millisecond {
 		rate = max(rate, float64(c.rateBytes)/el.Seconds())
 	}
-	w := int(rate * windowSpan.Seconds())
+	w := int(rate * max(windowSpan, 2*c.reqRTT).Seconds())
 	if c.rate == 0 {
 		w = max(w, initWindow) // no full measurement yet
 	}
@@ -472,13 +475,19 @@ func (c *channel) havesDue(now time.Time) bool {
 	return len(c.haves) > 0 && (now.Sub(c.haveSent) >= haveDelay || len(c.haves) >= maxPendingHaves)
 }
 
-// flushHaves appends c's pending HAVEs to b.
+// flushHaves appends c's pending HAVEs to b, leaving out runs the peer
+// already has: it will not ask us for those, and in a swarm where chunks
+// arrive scattered (rarest first) the HAVEs to every peer cost uplink
+// bytes in proportion to the number of peers.
 func (s *Swarm) flushHaves(c *channel, b []byte, now time.Time) []byte {
 	if len(c.haves) == 0 {
 		return b
 	}
 	b = s.appendHaves(c, b, func(yield func(bin.Range) bool) {
 		for _, r := range c.haves {
+			if c.peerHave.HasRange(r) {
+				continue
+			}
 			if !yield(r) {
 				return
 			}
@@ -558,8 +567,11 @@ func (s *Swarm) appendRequest(c *channel, b []byte, r bin.Range, now time.Time) 
 	return b
 }
 
-// expireRequests releases requests from c that passed their deadline.
+// expireRequests releases requests from c that passed their deadline and
+// cancels them (RFC 7574 §3.8): the chunks go to other peers now, and a
+// slow peer that still sent them would spend its uplink on duplicates.
 func (s *Swarm) expireRequests(c *channel, now time.Time) {
+	b := s.e.out.begin(c.remote)
 	for c.reqsHead < len(c.requests) {
 		rq := c.requests[c.reqsHead]
 		if s.have.HasRange(rq.r) {
@@ -573,7 +585,20 @@ func (s *Swarm) expireRequests(c *channel, now time.Time) {
 		if s.pk != nil {
 			s.pk.Release(c.peer, rq.r)
 		}
+		for _, rr := range s.wireRanges(c, rq.r, false) {
+			m := wire.Cancel{Range: rr}
+			if len(b)+m.Len(c.params) > maxPayload {
+				s.e.out.commit(b, c.addr)
+				b = s.e.out.begin(c.remote)
+			}
+			b = m.Append(b, c.params)
+			s.e.stats.sent(wire.TypeCancel)
+		}
 		c.reqsHead++
+	}
+	if len(b) > 4 {
+		s.e.out.commit(b, c.addr)
+		c.lastSend = now
 	}
 	if c.reqsHead == len(c.requests) {
 		c.requests = c.requests[:0]

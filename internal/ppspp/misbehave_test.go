@@ -118,7 +118,7 @@ func TestCorruptPeerDropped(t *testing.T) {
 func TestResumeAfterCrash(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		dir := t.TempDir()
-		src, data := writeRandom(t, dir, 400_000, 3)
+		src, data := writeRandom(t, dir, 1_000_000, 3)
 		n := simnet.New(4)
 		defer n.Close()
 		link := simnet.LinkConfig{Delay: 10 * time.Millisecond, Rate: 100_000}
@@ -239,5 +239,102 @@ func TestBadInputCounted(t *testing.T) {
 			t.Fatal("node stopped serving after bad input")
 		}
 		checkFile(t, out, data)
+	})
+}
+
+// silentPeer is a scripted peer that announces every chunk of tree, takes
+// requests and never answers them. It reports the CANCELs it receives on
+// cancels until c is closed.
+func silentPeer(c *simnet.Conn, tree *merkle.Tree, cancels chan<- bin.Range) {
+	buf := make([]byte, 2048)
+	var rd wire.Reader
+	var m wire.Msg
+	p := wire.DefaultParams
+	for {
+		n, from, err := c.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			return
+		}
+		ch, err := rd.Reset(buf[:n], p)
+		if err != nil {
+			continue
+		}
+		for rd.Next(&m) {
+			switch m.Type {
+			case wire.TypeHandshake:
+				if ch != 0 {
+					continue
+				}
+				var o wire.Options
+				o.SetVersion(1)
+				o.SetMinVersion(1)
+				o.SetIntegrityMethod(1)
+				o.SetHashFunc(0)
+				o.SetChunkAddr(wire.ChunkRange32)
+				b := wire.AppendChannel(nil, m.Handshake.SrcChannel)
+				b = wire.Handshake{SrcChannel: 0x01020304, Options: o}.Append(b, p)
+				for _, pk := range tree.Peaks() {
+					b = wire.Have{Range: pk.Bin.Range()}.Append(b, p)
+				}
+				c.WriteToUDPAddrPort(b, from)
+			case wire.TypeCancel:
+				select {
+				case cancels <- m.Range:
+				default:
+				}
+			}
+		}
+	}
+}
+
+// TestExpiredRequestCancelled: requests a peer leaves unanswered past their
+// deadline are cancelled with it, so that it does not send them after the
+// chunks were fetched elsewhere, and the download completes from another
+// peer.
+func TestExpiredRequestCancelled(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		src, data := writeRandom(t, dir, 1_000_000, 3)
+		n := simnet.New(4)
+		defer n.Close()
+		fast := simnet.LinkConfig{Delay: 5 * time.Millisecond}
+		slow := simnet.LinkConfig{Delay: 20 * time.Millisecond, Rate: 100_000}
+		honest := startNode(t, n, "10.0.0.1", slow, slow, Config{})
+		defer honest.e.Close()
+		sw := seed(t, honest, src)
+
+		mute := n.AddHost(netip.MustParseAddr("10.0.0.77"), fast, fast)
+		muteConn, err := mute.Listen(7574)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cancels := make(chan bin.Range, 256)
+		go silentPeer(muteConn, sw.Content().Tree, cancels)
+		defer muteConn.Close()
+
+		leech := startNode(t, n, "10.0.1.1", fast, fast, Config{})
+		defer leech.e.Close()
+		out := filepath.Join(dir, "out")
+		s, c := download(t, leech, sw.Root(), out, honest.addr, muteConn.LocalAddrPort())
+		defer c.Close()
+		if !waitDone(t, s, time.Minute) {
+			t.Fatal("download did not complete")
+		}
+		checkFile(t, out, data)
+		st := leech.e.Stats().Snapshot()
+		if st.RequestTimeouts == 0 {
+			t.Fatal("no request to the silent peer timed out")
+		}
+		// A chunk that arrives from another peer is cancelled alone
+		// (picker.Duplicates); an expired request is cancelled whole.
+		whole := 0
+		for len(cancels) > 0 {
+			if r := <-cancels; r.Len() > 1 {
+				whole++
+			}
+		}
+		if whole == 0 {
+			t.Fatalf("%d requests timed out but none was cancelled", st.RequestTimeouts)
+		}
 	})
 }
