@@ -78,7 +78,18 @@ type Server struct {
 
 	mu      sync.Mutex
 	readers map[*ppspp.Swarm][]*reader // active readers, the latest to wait last
+	rates   map[*ppspp.Swarm]*rateProbe
 }
+
+// rateProbe tracks the search for a swarm's bitrate in its MP4 header.
+type rateProbe struct {
+	next time.Time // no attempt before
+	done bool      // found, or not an MP4 with a duration
+}
+
+// probeEvery spaces attempts to read an MP4's duration while the bytes it
+// needs (the moov box, perhaps at the end) are not there yet.
+const probeEvery = 250 * time.Millisecond
 
 // New returns a gateway over cfg.Swarms.
 func New(cfg Config) *Server {
@@ -92,7 +103,7 @@ func New(cfg Config) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{cfg: cfg, log: log, readers: make(map[*ppspp.Swarm][]*reader)}
+	return &Server{cfg: cfg, log: log, readers: make(map[*ppspp.Swarm][]*reader), rates: make(map[*ppspp.Swarm]*rateProbe)}
 }
 
 // reaimStep is how far, in chunks, a reader may move forward from where
@@ -145,8 +156,42 @@ func (g *Server) leave(rd *reader) {
 		g.readers[rd.s] = rs
 	} else {
 		delete(g.readers, rd.s)
+		delete(g.rates, rd.s)
 	}
 	g.tellLocked(rd.s)
+}
+
+// learnBitrate gives the swarm its stream's bitrate, the content's size
+// over the duration in its MP4 movie header, once the header's bytes are
+// verified, so that readers' urgent ranges cover the right number of
+// seconds. It reads only verified bytes and never waits.
+func (g *Server) learnBitrate(rd *reader, now time.Time) {
+	g.mu.Lock()
+	p := g.rates[rd.s]
+	if p == nil {
+		p = &rateProbe{}
+		g.rates[rd.s] = p
+	}
+	if p.done || now.Before(p.next) {
+		g.mu.Unlock()
+		return
+	}
+	p.next = now.Add(probeEvery)
+	g.mu.Unlock()
+
+	d, err := mp4Duration(rd.st, rd.size)
+	if errors.Is(err, store.ErrNotPresent) {
+		return // try again once more has arrived
+	}
+	g.mu.Lock()
+	p.done = true
+	g.mu.Unlock()
+	if err != nil || d < time.Second {
+		return
+	}
+	rate := int64(float64(rd.size) / d.Seconds())
+	g.log.Debug("stream bitrate", "bytes_per_second", rate, "duration", d)
+	rd.s.SetBitrate(rate)
 }
 
 // tellLocked hands the swarm its readers' chunk ranges, the one that
@@ -365,6 +410,7 @@ func (rd *reader) Read(p []byte) (int, error) {
 			rd.off += int64(n)
 			rd.g.bytesServed.Add(uint64(n))
 			if n > 0 {
+				rd.g.learnBitrate(rd, time.Now())
 				return n, nil
 			}
 			return 0, io.EOF

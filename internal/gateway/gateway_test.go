@@ -37,12 +37,18 @@ type fixture struct {
 
 func newFixture(t *testing.T, size int) *fixture {
 	t.Helper()
-	dir := t.TempDir()
 	r := rand.New(rand.NewPCG(uint64(size), 5))
 	data := make([]byte, size)
 	for i := range data {
 		data[i] = byte(r.Uint32())
 	}
+	return newFixtureOf(t, data)
+}
+
+// newFixtureOf is newFixture with the seeder's content given.
+func newFixtureOf(t *testing.T, data []byte) *fixture {
+	t.Helper()
+	dir := t.TempDir()
 	src := filepath.Join(dir, "src.mp4")
 	if err := os.WriteFile(src, data, 0o644); err != nil {
 		t.Fatal(err)

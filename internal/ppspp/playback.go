@@ -115,6 +115,13 @@ func (s *Swarm) SetBitrate(bytesPerSec int64) {
 	s.e.do(func() { s.play.bitrate = max(bytesPerSec, 0) })
 }
 
+// Bitrate returns the bitrate SetBitrate gave, 0 if none.
+func (s *Swarm) Bitrate() int64 {
+	var r int64
+	s.e.do(func() { r = s.play.bitrate })
+	return r
+}
+
 // applyReaders points the picker at the readers and sends the requests
 // that follow. With seek set, a jump of the first reader cancels stale
 // requests.
