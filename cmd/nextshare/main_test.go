@@ -108,6 +108,14 @@ func seeder(t *testing.T, file string, flags ...string) (addr, link string) {
 		flags = []string{"--no-dht"}
 	}
 	sc := start(t, append(append([]string{"seed"}, flags...), "--listen", "127.0.0.1:0", file)...)
+	link, addr = seedOutput(t, sc)
+	return addr, link
+}
+
+// seedOutput reads a seeder's link and address from its output, then
+// drains the rest.
+func seedOutput(t *testing.T, sc *bufio.Scanner) (link, addr string) {
+	t.Helper()
 	linkRE := regexp.MustCompile(`ppsp://[0-9a-f]{40}\S*`)
 	for sc.Scan() {
 		line := sc.Text()
@@ -126,7 +134,7 @@ func seeder(t *testing.T, file string, flags ...string) (addr, link string) {
 		for sc.Scan() {
 		}
 	}()
-	return addr, link
+	return link, addr
 }
 
 // start runs the binary with args until the test ends (then SIGTERM, and
@@ -134,7 +142,12 @@ func seeder(t *testing.T, file string, flags ...string) (addr, link string) {
 // standard output.
 func start(t *testing.T, args ...string) *bufio.Scanner {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
+	return startCmd(t, exec.Command(binary, args...))
+}
+
+// startCmd is start for a command made elsewhere.
+func startCmd(t *testing.T, cmd *exec.Cmd) *bufio.Scanner {
+	t.Helper()
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {

@@ -5,20 +5,29 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/netip"
+	neturl "net/url"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/nextshare/nextshare/internal/netlab"
 	"github.com/nextshare/nextshare/internal/relay"
 )
 
-var startupRuns = flag.Int("startup.runs", 2, "runs of TestStartupBench (the benchmark uses 20)")
+var (
+	startupRuns = flag.Int("startup.runs", 2, "runs of TestStartupBench (the benchmark uses 20)")
+	startupNet  = flag.String("startup.net", "netns", "path of TestStartupBench: netns (seeder and viewer in network namespaces; needs root) or relay (a userspace relay on loopback)")
+)
 
 // firstFrameJS resolves when the media document's video presents its first
 // frame, then seeks to 70% and resolves with the time from the seek to the
@@ -41,32 +50,29 @@ const seekJS = `new Promise((resolve, reject) => {
 	setTimeout(() => reject(new Error('no frame 20 s after seeking')), 20000);
 })`
 
-// TestStartupBench measures startup over an emulated path: a seeder behind
-// a userspace relay with 50 ms RTT and 20 Mbit/s each way, and a viewer
-// (`nextshare play`) opened in headless Chromium: the time from starting
-// play to the first frame and to the first MiB verified, and the time from
-// a seek to 70% to the next frame; then the first frame and the seek again
-// for an MP4 whose index is at its end. It prints p50 and p95; run the
-// benchmark with
+// TestStartupBench measures startup over an emulated path with 50 ms RTT
+// and 20 Mbit/s each way (by default a seeder and a viewer in network
+// namespaces, with -startup.net=relay a userspace relay on loopback), with
+// the viewer (`nextshare play`) opened in headless Chromium: the time from
+// starting play to the first frame and to the first MiB verified, and the
+// time from a seek to 70% to the next frame; then the first frame and the
+// seek again for an MP4 whose index is at its end. It prints p50 and p95;
+// run the benchmark with
 //
 //	go test -run TestStartupBench -v ./cmd/nextshare/ -startup.runs=20
 func TestStartupBench(t *testing.T) {
 	needTools(t, "chromium", "ffmpeg")
 	video := testVideo(t, 60, "640x360", "-b:v", "1500k")
 	tail := tailIndexVideo(t, 60, "640x360", "-b:v", "1500k")
-	relays := make([]*relay.Relay, 2)
-	links := make([]string, 2)
-	for k, v := range []string{video, tail} {
-		addr, link := seeder(t, v)
-		r, err := relay.Start(relay.Config{
-			Target: netip.MustParseAddrPort(addr), Delay: 25 * time.Millisecond,
-			Rate: 20_000_000 / 8, Queue: 20_000_000 / 8 / 10, // 100 ms of queue
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer r.Close()
-		relays[k], links[k] = r, link
+	var p *startupPath
+	switch *startupNet {
+	case "netns":
+		needLab(t)
+		p = netnsPath(t, video, tail)
+	case "relay":
+		p = relayPath(t, video, tail)
+	default:
+		t.Fatalf("-startup.net=%q: want netns or relay", *startupNet)
 	}
 
 	bctx := headlessChromium(t)
@@ -76,15 +82,15 @@ func TestStartupBench(t *testing.T) {
 
 	var frame, mib, seek, tailFrame, tailSeek []time.Duration
 	for run := range *startupRuns {
-		f, m, s := startupRun(t, bctx, relays[0].Addr().String(), links[0], run)
+		f, m, s := startupRun(t, bctx, p, 0, run)
 		frame, mib, seek = append(frame, f), append(mib, m), append(seek, s)
-		tf, _, ts := startupRun(t, bctx, relays[1].Addr().String(), links[1], run)
+		tf, _, ts := startupRun(t, bctx, p, 1, run)
 		tailFrame, tailSeek = append(tailFrame, tf), append(tailSeek, ts)
 		t.Logf("run %d: first frame %v, first MiB %v, seek resume %v; index at the end: first frame %v, seek resume %v",
 			run+1, f, m, s, tf, ts)
 	}
-	t.Logf("relays: %+v, %+v", relays[0].Stats(), relays[1].Stats())
-	fmt.Printf("startup over 50 ms RTT, 20 Mbit/s (%d runs)\n", len(frame))
+	t.Logf("path: %s", p.stats())
+	fmt.Printf("startup over 50 ms RTT, 20 Mbit/s, %s (%d runs)\n", *startupNet, len(frame))
 	fmt.Printf("%-26s %8s %8s\n", "", "p50", "p95")
 	for _, row := range []struct {
 		name string
@@ -95,6 +101,127 @@ func TestStartupBench(t *testing.T) {
 	} {
 		fmt.Printf("%-26s %8.0f %8.0f ms\n", row.name, pct(row.d, 50), pct(row.d, 95))
 	}
+}
+
+// startupPath is where the benchmark's seeders and viewers run.
+type startupPath struct {
+	peers, links []string // per video: the seeder as the viewer reaches it, and the link
+	// viewer returns the command that runs a viewer with args.
+	viewer func(args ...string) *exec.Cmd
+	// url turns the URL a viewer printed into one the test and Chromium
+	// can open.
+	url   func(string) string
+	stats func() string
+}
+
+// relayPath seeds both videos on loopback behind userspace relays.
+func relayPath(t *testing.T, videos ...string) *startupPath {
+	p := &startupPath{
+		viewer: func(args ...string) *exec.Cmd { return exec.Command(binary, args...) },
+		url:    func(u string) string { return u },
+	}
+	var relays []*relay.Relay
+	for _, v := range videos {
+		addr, link := seeder(t, v)
+		r, err := relay.Start(relay.Config{
+			Target: netip.MustParseAddrPort(addr), Delay: 25 * time.Millisecond,
+			Rate: 20_000_000 / 8, Queue: 20_000_000 / 8 / 10, // 100 ms of queue
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close() })
+		relays = append(relays, r)
+		p.peers, p.links = append(p.peers, r.Addr().String()), append(p.links, link)
+	}
+	p.stats = func() string {
+		var s []string
+		for _, r := range relays {
+			s = append(s, fmt.Sprintf("%+v", r.Stats()))
+		}
+		return strings.Join(s, ", ")
+	}
+	return p
+}
+
+// netnsPath puts a seeder host and a viewer host in network namespaces,
+// each linked to the router with 12.5 ms of delay and 20 Mbit/s each way,
+// seeds the videos on the seeder host, and reaches viewers' gateways
+// through a TCP forwarder on loopback.
+func netnsPath(t *testing.T, videos ...string) *startupPath {
+	link := netlab.Link{Delay: 12500 * time.Microsecond, Rate: 20_000_000}
+	nw, err := netlab.New(context.Background(), []netlab.HostSpec{
+		{Name: "seed", Up: link, Down: link}, {Name: "viewer", Up: link, Down: link},
+	}, netlab.Options{Prefix: "nsstartup"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nw.Close() })
+	p := &startupPath{
+		viewer: func(args ...string) *exec.Cmd {
+			return nw.Command(context.Background(), "viewer", binary, args...)
+		},
+		stats: func() string { return fmt.Sprintf("router %+v", nw.Stats()) },
+	}
+	for k, v := range videos {
+		port := 7574 + k
+		cmd := nw.Command(context.Background(), "seed", binary, "seed", "--no-dht", "--listen", fmt.Sprintf(":%d", port), v)
+		sc := startCmd(t, cmd)
+		link, _ := seedOutput(t, sc)
+		p.peers = append(p.peers, netip.AddrPortFrom(nw.Host("seed").Addr, uint16(port)).String())
+		p.links = append(p.links, link)
+	}
+	fwd := forwarder(t, nw, "viewer")
+	p.url = func(u string) string {
+		pu, err := neturl.Parse(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fwd.target.Store(pu.Host)
+		pu.Host = fwd.addr
+		return pu.String()
+	}
+	return p
+}
+
+// tcpForwarder accepts on loopback and connects each client, from inside
+// a namespace, to target.
+type tcpForwarder struct {
+	addr   string
+	target atomic.Value // string
+}
+
+func forwarder(t *testing.T, nw *netlab.Network, host string) *tcpForwarder {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &tcpForwarder{addr: ln.Addr().String()}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			target, _ := f.target.Load().(string)
+			var up net.Conn
+			if err := nw.Do(host, func() (err error) {
+				up, err = net.Dial("tcp", target)
+				return err
+			}); err != nil {
+				c.Close()
+				continue
+			}
+			wg.Add(2)
+			go func() { defer wg.Done(); io.Copy(up, c); up.(*net.TCPConn).CloseWrite() }()
+			go func() { defer wg.Done(); io.Copy(c, up); c.Close(); up.Close() }()
+		}
+	}()
+	return f
 }
 
 // tailIndexVideo makes an MP4 like testVideo but as ffmpeg writes it by
@@ -116,7 +243,7 @@ func tailIndexVideo(t *testing.T, seconds int, size string, extra ...string) str
 }
 
 // startupRun starts a viewer, opens its stream in a new tab, and measures.
-func startupRun(t *testing.T, bctx context.Context, peer, link string, run int) (frame, mib, seek time.Duration) {
+func startupRun(t *testing.T, bctx context.Context, p *startupPath, video, run int) (frame, mib, seek time.Duration) {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(bctx)
 	defer cancel()
@@ -124,8 +251,8 @@ func startupRun(t *testing.T, bctx context.Context, peer, link string, run int) 
 	defer cancelT()
 
 	t0 := time.Now()
-	cmd := exec.Command(binary, "play", "--no-dht", "--peer", peer, "--player", "none",
-		"--listen", "127.0.0.1:0", "-o", filepath.Join(t.TempDir(), fmt.Sprintf("run%d", run)), link+"&type=video%2Fmp4")
+	cmd := p.viewer("play", "--no-dht", "--peer", p.peers[video], "--player", "none",
+		"--listen", ":0", "-o", filepath.Join(t.TempDir(), fmt.Sprintf("run%d", run)), p.links[video]+"&type=video%2Fmp4")
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -138,6 +265,7 @@ func startupRun(t *testing.T, bctx context.Context, peer, link string, run int) 
 	if _, err := fmt.Fscanln(stdout, &url); err != nil {
 		t.Fatalf("play printed no URL: %v", err)
 	}
+	url = p.url(url)
 	go io.Copy(io.Discard, stdout)
 
 	mibDone := make(chan time.Duration, 1)
