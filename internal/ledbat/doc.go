@@ -23,7 +23,8 @@
 //     does not build up an unused window (§2.4.2).
 //   - Loss halves cwnd at most once per round-trip time (§2.4.1); a
 //     retransmission timeout sets cwnd to one MSS and backs off the timer
-//     (§2.4.2, RFC 5681 §3.1).
+//     (§2.4.2, RFC 5681 §3.1). A loss the caller finds spurious can be
+//     undone once (UndoLoss), until a timeout makes the reduction final.
 //   - Slow start (a choice RFC 6817 §2.4.2 leaves open, as long as LEDBAT is
 //     not more aggressive than TCP): the window starts in slow start, growing
 //     by the acknowledged bytes, at most ALLOWED_INCREASE·MSS per

@@ -38,6 +38,19 @@ type LEDBAT struct {
 
 	lastDecrease time.Time // time of the last loss reduction
 	hasDecreased bool
+
+	// undo is the state before the latest loss reduction, for UndoLoss;
+	// canUndo is false after a timeout, once undone, or before any cut.
+	undo    undoState
+	canUndo bool
+}
+
+// undoState is what OnLoss changes.
+type undoState struct {
+	cwnd, ssthresh float64
+	slowStart      bool
+	lastDecrease   time.Time
+	hasDecreased   bool
 }
 
 var _ Controller = (*LEDBAT)(nil)
@@ -134,16 +147,27 @@ const lossGuard = 100 * time.Millisecond
 
 // OnLoss implements Controller: cwnd = min(cwnd, max(cwnd/2, MIN_CWND))
 // (RFC 6817 §2.4.1/§2.4.2), at most once per smoothed RTT so that the
-// losses of one window count as one congestion event.
+// losses of one window count as one congestion event. The state before the
+// reduction is kept for UndoLoss. A loss reported within a round trip of
+// the last reduction cuts nothing but makes that reduction final: the
+// caller, which reports losses in batches, can no longer tell whether all
+// losses of the event were spurious.
 func (l *LEDBAT) OnLoss(now time.Time) {
-	l.slowStart = false
 	guard := l.rtt.SRTT()
 	if guard <= 0 {
 		guard = lossGuard
 	}
 	if l.hasDecreased && now.Sub(l.lastDecrease) < guard {
+		l.slowStart = false
+		l.canUndo = false
 		return
 	}
+	l.undo = undoState{
+		cwnd: l.cwnd, ssthresh: l.ssthresh, slowStart: l.slowStart,
+		lastDecrease: l.lastDecrease, hasDecreased: l.hasDecreased,
+	}
+	l.canUndo = true
+	l.slowStart = false
 	l.lastDecrease, l.hasDecreased = now, true
 	l.cwnd = min(l.cwnd, max(l.cwnd/2, float64(l.cfg.MinCwnd)))
 	l.ssthresh = l.cwnd
@@ -153,11 +177,35 @@ func (l *LEDBAT) OnLoss(now time.Time) {
 // (RFC 6817 §2.4.2, RFC 5681 §3.1). Slow start resumes up to half the
 // window in use before the timeout.
 func (l *LEDBAT) OnTimeout(now time.Time) {
+	l.canUndo = false
 	l.ssthresh = max(l.cwnd/2, float64(l.cfg.MinCwnd))
 	l.cwnd = float64(l.cfg.MSS)
 	l.slowStart = !l.cfg.NoSlowStart
 	l.rtt.Backoff()
 	l.lastDecrease, l.hasDecreased = now, true
+}
+
+// UndoLoss reverts the latest loss reduction once the caller has found
+// that the losses it reported were spurious (the original packets arrive
+// after all, only late or reordered), as Linux TCP undoes a reduction on
+// DSACK or Eifel detection (RFC 2883, RFC 3522): cwnd and ssthresh become
+// the larger of their values before the reduction and now, slow start
+// resumes if it was on, and the once-per-RTT guard forgets the reduction.
+// It reports whether it changed anything: it does nothing before any
+// reduction, after a timeout, after a later loss within the same round
+// trip, or when the reduction was already undone.
+func (l *LEDBAT) UndoLoss() bool {
+	if !l.canUndo {
+		return false
+	}
+	l.canUndo = false
+	u := l.undo
+	l.cwnd = max(l.cwnd, u.cwnd)
+	l.ssthresh = max(l.ssthresh, u.ssthresh)
+	l.slowStart = l.slowStart || u.slowStart && l.cwnd < l.ssthresh
+	l.lastDecrease, l.hasDecreased = u.lastDecrease, u.hasDecreased
+	l.clamp()
+	return true
 }
 
 // Window implements Controller.

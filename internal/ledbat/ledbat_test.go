@@ -332,3 +332,83 @@ func TestOnAckPackets(t *testing.T) {
 		t.Fatalf("congestion avoidance: windows %d and %d differ", a.Window(), b.Window())
 	}
 }
+
+// TestUndoLoss: UndoLoss restores the window, threshold and slow start of
+// before the latest reduction, once, and never after a timeout.
+func TestUndoLoss(t *testing.T) {
+	l := New(Config{InitCwnd: 64 * mss}, t0)
+	l.OnRTTSample(100 * time.Millisecond)
+	if l.UndoLoss() {
+		t.Fatal("undo before any loss")
+	}
+	l.OnLoss(t0)
+	if w := l.Window(); w != 32*mss || l.InSlowStart() {
+		t.Fatalf("after loss: window %d (slow start %v)", w, l.InSlowStart())
+	}
+	if !l.UndoLoss() {
+		t.Fatal("undo refused")
+	}
+	if w := l.Window(); w != 64*mss || !l.InSlowStart() {
+		t.Errorf("after undo: window %d (slow start %v), want %d in slow start", w, l.InSlowStart(), 64*mss)
+	}
+	if l.UndoLoss() {
+		t.Error("second undo of the same reduction")
+	}
+	// The guard forgot the undone reduction: a loss right after cuts.
+	l.OnLoss(t0.Add(time.Millisecond))
+	if w := l.Window(); w != 32*mss {
+		t.Errorf("loss after undo: window %d, want %d", w, 32*mss)
+	}
+	// The window grew since the reduction: undo keeps the larger one.
+	now := t0.Add(time.Millisecond)
+	for range 40 {
+		now = now.Add(time.Millisecond)
+		l.OnAck(now, 1000*mss, 20*time.Millisecond)
+	}
+	grown := l.Window()
+	l.OnLoss(now.Add(time.Second))
+	l.OnAck(now.Add(time.Second), 1000*mss, 20*time.Millisecond)
+	l.UndoLoss() // undoes the second reduction only
+	if w := l.Window(); w < grown {
+		t.Errorf("window %d after undo, want at least %d", w, grown)
+	}
+
+	// A timeout makes the reduction final.
+	l = New(Config{InitCwnd: 64 * mss}, t0)
+	l.OnLoss(t0)
+	l.OnTimeout(t0.Add(time.Second))
+	if l.UndoLoss() || l.Window() != mss {
+		t.Errorf("undo after timeout: window %d", l.Window())
+	}
+
+	// So does a further loss within the round trip: the event it belongs
+	// to is no longer known to be spurious.
+	l = New(Config{InitCwnd: 64 * mss}, t0)
+	l.OnLoss(t0)
+	l.OnLoss(t0.Add(lossGuard / 2))
+	if l.UndoLoss() || l.Window() != 32*mss {
+		t.Errorf("undo after a second loss report: window %d", l.Window())
+	}
+}
+
+// TestUndoLossSlowStartThreshold: undone, the reduction no longer caps slow
+// start; a loss outside slow start stays outside it.
+func TestUndoLossSlowStartThreshold(t *testing.T) {
+	l := New(Config{InitCwnd: 8 * mss, NoSlowStart: true}, t0)
+	l.OnLoss(t0)
+	l.UndoLoss()
+	if w := l.Window(); w != 8*mss || l.InSlowStart() {
+		t.Errorf("window %d (slow start %v), want %d without slow start", w, l.InSlowStart(), 8*mss)
+	}
+	l = New(Config{InitCwnd: 8 * mss}, t0)
+	l.OnLoss(t0)
+	l.UndoLoss()
+	now := t0
+	for range 50 {
+		now = now.Add(time.Millisecond)
+		l.OnAck(now, mss, 20*time.Millisecond)
+	}
+	if w := l.Window(); w != 58*mss || !l.InSlowStart() {
+		t.Errorf("window %d (slow start %v), want %d still in slow start", w, l.InSlowStart(), 58*mss)
+	}
+}

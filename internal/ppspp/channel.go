@@ -46,11 +46,13 @@ type channel struct {
 	paceAt        time.Time // when paceTokens was last refilled
 	maxAckedSeq   uint64
 	lastLoss      time.Time
+	cut           *lossCut // losses of the latest window cut, while undoable
 	cc            ledbat.Controller
 	rtt           ledbat.RTT
-	peerHave      *bin.Set // chunks the peer has (HAVE, ACK)
-	known         *bin.Set // tree nodes whose hashes the peer has or was sent
-	acked         *bin.Set // tree nodes the peer has verified (from ACK/HAVE)
+	minRTT        time.Duration // shortest RTT sample; 0 before any
+	peerHave      *bin.Set      // chunks the peer has (HAVE, ACK)
+	known         *bin.Set      // tree nodes whose hashes the peer has or was sent
+	acked         *bin.Set      // tree nodes the peer has verified (from ACK/HAVE)
 	peaksSent     bool
 	knownFn       func(bin.Bin) bool // peer has or was sent the node's hash
 	ackedFn       func(bin.Bin) bool // peer has verified the node
@@ -84,6 +86,16 @@ type sent struct {
 	size  int
 	retx  bool
 	acked bool
+}
+
+// lossCut records the chunks declared lost since the congestion window was
+// last cut, so the cut can be undone if they all turn out not to have been
+// lost: receivers hold a chunk's ACK until its uncle hashes arrive, so ACKs
+// come late and out of order.
+type lossCut struct {
+	lost     map[uint64]time.Time // chunk → when its retransmission left; zero before
+	spurious int                  // chunks of lost acknowledged as not lost
+	prevLoss time.Time            // channel.lastLoss before the cut
 }
 
 type pendingChunk struct {

@@ -144,7 +144,7 @@ func (s *Swarm) inContent(r bin.Range) bool {
 	return true
 }
 
-func (s *Swarm) onHave(c *channel, r bin.Range) {
+func (s *Swarm) onHave(c *channel, r bin.Range, now time.Time) {
 	if !s.inContent(r) {
 		return
 	}
@@ -153,6 +153,7 @@ func (s *Swarm) onHave(c *channel, r bin.Range) {
 		return
 	}
 	if s.tree.Known() {
+		s.checkSpurious(c, r, now)
 		for _, b := range r.Bins() {
 			s.markAcked(c, b)
 		}

@@ -88,7 +88,7 @@ func (e *Engine) processMessages(c *channel, in *inbound, now time.Time) {
 		case wire.TypeAck:
 			s.onAck(c, m.Range, m.DelaySample, now)
 		case wire.TypeHave:
-			s.onHave(c, m.Range)
+			s.onHave(c, m.Range, now)
 		case wire.TypeIntegrity:
 			if !s.tree.Known() {
 				integ = append(integ, merkle.Node{Bin: rangeBin(m.Range), Hash: m.Hash})

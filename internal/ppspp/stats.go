@@ -67,6 +67,7 @@ type Stats struct {
 	RequestTimeouts atomic.Uint64
 	Cancelled       atomic.Uint64 // requests cancelled after a seek
 	Losses          atomic.Uint64
+	SpuriousLosses  atomic.Uint64 // losses the original's late ACK or HAVE disproved
 	Channels        atomic.Int64
 }
 
@@ -91,7 +92,7 @@ type Snapshot struct {
 	Malformed, UnknownChannel, UnknownSwarm, BadHandshake, BadRange    uint64
 	CorruptChunks, BadHashes, PeersDropped, Other                      uint64
 	ChunksVerified, ChunksPending, Duplicates, ChunksSent, Retransmits uint64
-	RequestTimeouts, Cancelled, Losses                                 uint64
+	RequestTimeouts, Cancelled, Losses, SpuriousLosses                 uint64
 	Channels                                                           int64
 }
 
@@ -107,7 +108,7 @@ func (s *Stats) Snapshot() Snapshot {
 		ChunksVerified: s.ChunksVerified.Load(), ChunksPending: s.ChunksPending.Load(),
 		Duplicates: s.Duplicates.Load(), ChunksSent: s.ChunksSent.Load(),
 		Retransmits: s.Retransmits.Load(), RequestTimeouts: s.RequestTimeouts.Load(), Cancelled: s.Cancelled.Load(),
-		Losses: s.Losses.Load(), Channels: s.Channels.Load(),
+		Losses: s.Losses.Load(), SpuriousLosses: s.SpuriousLosses.Load(), Channels: s.Channels.Load(),
 	}
 	for i := range sn.MsgsIn {
 		sn.MsgsIn[i] = s.MsgsIn[i].Load()

@@ -63,6 +63,7 @@ func (s *Swarm) onAck(c *channel, r bin.Range, delayUS int64, now time.Time) {
 		return
 	}
 	c.peerHave.AddRange(r)
+	s.checkSpurious(c, r, now)
 	var ackedBytes, ackedPkts int
 	for i := r.Start; i <= r.End; i++ {
 		s.markAcked(c, bin.Chunk(i))
@@ -80,7 +81,14 @@ func (s *Swarm) onAck(c *channel, r bin.Range, delayUS int64, now time.Time) {
 		ackedBytes += e.size
 		ackedPkts++
 		if !e.retx {
-			c.rtt.Sample(now.Sub(e.at))
+			d := now.Sub(e.at)
+			c.rtt.Sample(d)
+			if d > 0 && (c.minRTT == 0 || d < c.minRTT) {
+				c.minRTT = d
+			}
+			if rs, ok := c.cc.(interface{ OnRTTSample(time.Duration) }); ok {
+				rs.OnRTTSample(d) // its once-per-RTT loss guard then matches ours
+			}
 		}
 		if seq > c.maxAckedSeq {
 			c.maxAckedSeq = seq
@@ -120,10 +128,64 @@ func (s *Swarm) onAck(c *channel, r bin.Range, delayUS int64, now time.Time) {
 		s.e.stats.Losses.Add(uint64(len(lost)))
 		if now.Sub(c.lastLoss) > c.rtt.SRTT() {
 			c.cc.OnLoss(now)
+			c.cut = &lossCut{lost: make(map[uint64]time.Time, len(lost)), prevLoss: c.lastLoss}
 			c.lastLoss = now
+		}
+		if c.cut != nil {
+			// Losses within a round trip of the cut belong to it.
+			for _, i := range lost {
+				if _, ok := c.cut.lost[i]; !ok {
+					c.cut.lost[i] = time.Time{}
+				}
+			}
 		}
 		for j := len(lost) - 1; j >= 0; j-- {
 			c.pushReq(queued{r: bin.Range{Start: lost[j], End: lost[j]}, retx: true}, true)
+		}
+	}
+}
+
+// checkSpurious looks for chunks of the latest cut among r, which the peer
+// acknowledged or announced at now. One whose retransmission had not left,
+// or left less than ¾ of the minimum RTT before (too soon for this to
+// answer it), was not lost: its ACK was only late or reordered (the Eifel
+// idea, RFC 3522, with timing in place of a timestamp echo). When every
+// loss of the cut proves spurious, the cut is undone; the retransmissions
+// still queued are skipped because the peer has the chunks. An answer that
+// may be to the retransmission leaves the cut standing.
+func (s *Swarm) checkSpurious(c *channel, r bin.Range, now time.Time) {
+	cut := c.cut
+	if cut == nil {
+		return
+	}
+	check := func(i uint64, retxAt time.Time) {
+		if !retxAt.IsZero() && (c.minRTT == 0 || now.Sub(retxAt) >= c.minRTT*3/4) {
+			c.cut = nil
+			return
+		}
+		delete(cut.lost, i)
+		cut.spurious++
+		s.e.stats.SpuriousLosses.Add(1)
+	}
+	if r.Len() <= uint64(len(cut.lost)) {
+		for i := r.Start; i <= r.End && c.cut != nil; i++ {
+			if at, ok := cut.lost[i]; ok {
+				check(i, at)
+			}
+		}
+	} else {
+		for i, at := range cut.lost {
+			if i >= r.Start && i <= r.End {
+				if check(i, at); c.cut == nil {
+					break
+				}
+			}
+		}
+	}
+	if c.cut != nil && len(cut.lost) == 0 {
+		c.cut = nil
+		if u, ok := c.cc.(interface{ UndoLoss() bool }); ok && u.UndoLoss() {
+			c.lastLoss = cut.prevLoss
 		}
 	}
 }
@@ -161,6 +223,7 @@ func (s *Swarm) checkRTO(c *channel, now time.Time) {
 	c.inflightHead = 0
 	c.inflightBytes = 0
 	c.cc.OnTimeout(now)
+	c.cut = nil     // a timeout is never undone
 	c.rtt.Backoff() // RFC 6298 §5.5; a peer that vanished is probed ever more rarely
 	s.e.stats.Losses.Add(uint64(len(lost)))
 	for j := len(lost) - 1; j >= 0; j-- {
@@ -290,6 +353,11 @@ func (s *Swarm) sendData(c *channel, now time.Time) {
 			s.e.stats.ChunksSent.Add(1)
 			if retxs[k] {
 				s.e.stats.Retransmits.Add(1)
+				if c.cut != nil {
+					if at, ok := c.cut.lost[i]; ok && at.IsZero() {
+						c.cut.lost[i] = now
+					}
+				}
 			}
 		}
 		c.lastSend = now
