@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -35,24 +34,7 @@ func TestEventsLog(t *testing.T) {
 			seed.Wait()
 		}
 	})
-	var addr, link string
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		if m := regexp.MustCompile(`ppsp://[0-9a-f]{40}\S*`).FindString(sc.Text()); m != "" {
-			link = m
-		}
-		if a, ok := strings.CutPrefix(sc.Text(), "seeding on "); ok {
-			addr, _, _ = strings.Cut(a, ";")
-			break
-		}
-	}
-	if addr == "" || link == "" {
-		t.Fatal("seeder did not report its address and link")
-	}
-	go func() {
-		for sc.Scan() {
-		}
-	}()
+	link, addr := seedOutput(t, bufio.NewScanner(stdout))
 
 	get := exec.Command(binary, "get", "--no-dht", "--listen", "127.0.0.1:0", "--peer", addr, "-o", filepath.Join(dir, "got"),
 		"--timeout", "60s", "--events", getLog, "--events-every", "50ms", link)

@@ -586,15 +586,7 @@ func (s *Swarm) expireRequests(c *channel, now time.Time) {
 		if s.pk != nil {
 			s.pk.Release(c.peer, rq.r)
 		}
-		for _, rr := range s.wireRanges(c, rq.r, false) {
-			m := wire.Cancel{Range: rr}
-			if len(b)+m.Len(c.params) > maxPayload {
-				s.e.out.commit(b, c.addr)
-				b = s.e.out.begin(c.remote)
-			}
-			b = m.Append(b, c.params)
-			s.e.stats.sent(wire.TypeCancel)
-		}
+		b = s.appendCancel(c, b, rq.r)
 		c.reqsHead++
 	}
 	if len(b) > 4 {
@@ -605,4 +597,19 @@ func (s *Swarm) expireRequests(c *channel, now time.Time) {
 		c.requests = c.requests[:0]
 		c.reqsHead = 0
 	}
+}
+
+// appendCancel adds CANCELs for r to b, starting a new datagram to c when
+// b is full.
+func (s *Swarm) appendCancel(c *channel, b []byte, r bin.Range) []byte {
+	for _, rr := range s.wireRanges(c, r, false) {
+		m := wire.Cancel{Range: rr}
+		if len(b)+m.Len(c.params) > maxPayload {
+			s.e.out.commit(b, c.addr)
+			b = s.e.out.begin(c.remote)
+		}
+		b = m.Append(b, c.params)
+		s.e.stats.sent(wire.TypeCancel)
+	}
+	return b
 }

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/nextshare/nextshare/internal/bin"
-	"github.com/nextshare/nextshare/internal/ppspp/wire"
 )
 
 // changes broadcasts "more of the content is readable" to any number of
@@ -209,15 +208,7 @@ func (s *Swarm) cancelOutside(c *channel, keep []bin.Range, now time.Time) {
 			kept = append(kept, rq)
 			continue
 		}
-		for _, rr := range s.wireRanges(c, rq.r, false) {
-			m := wire.Cancel{Range: rr}
-			if len(b)+m.Len(c.params) > maxPayload {
-				s.e.out.commit(b, c.addr)
-				b = s.e.out.begin(c.remote)
-			}
-			b = m.Append(b, c.params)
-			s.e.stats.sent(wire.TypeCancel)
-		}
+		b = s.appendCancel(c, b, rq.r)
 		s.pk.Release(c.peer, rq.r)
 		s.e.stats.Cancelled.Add(1)
 	}
