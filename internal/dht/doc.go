@@ -57,22 +57,42 @@
 //
 // # Lookups
 //
+// Besides the table, a node remembers up to 4096 contacts: nodes that
+// answered it and nodes named in answers (at most 8 per answer), dropped
+// when a query to them times out and, when full, an unverified or long
+// unseen one making room. A Kademlia table keeps 8 nodes per bucket and
+// so knows little of the ID space far from the own ID; the contacts let a
+// lookup start from the closest nodes ever seen, often one hop from the
+// target instead of three. After Bootstrap's lookup of the own ID, a node
+// with fewer than 512 contacts (and fewer than half the nodes the network
+// is estimated to have) sends one find_node for a random target in each
+// 128th of the ID space to the closest contact it knows there (128
+// queries, 16 at a time).
+//
 // GetPeers, Announce and Bootstrap run iterative lookups that start from
-// the closest known nodes (table and replacement caches) and keep alpha
-// queries in flight: 3, and 1 for GetPeers. A query that has not been
-// answered after the node's expected RTT (srtt+rttvar, or the 40th
-// percentile of known nodes' RTTs for a node without one) becomes slow:
-// another query is sent while its answer is still taken if it comes. Each
-// slow query, each answer that brings no closer node and, for GetPeers,
-// running longer than 250 ms raise alpha up to 3. A lookup stops when the 8
-// closest nodes found that are neither failed nor slow have all answered;
-// GetPeers stops at the first answer with peers. No address is queried
-// twice and every query sent is counted (Lookup.Queries). A query's own
-// timeout is srtt+4*rttvar of that node, clamped to 100 ms–1 s, and 1 s
-// for nodes without an estimate. Answers are untrusted: at most 8 nodes
-// are taken from one answer, port 0 and unspecified addresses are
-// ignored, and an answer counts only if its transaction ID matches a query
-// sent to the address it came from.
+// the closest known nodes (table, replacement caches and contacts) and
+// keep alpha queries in flight: 3, and 2 for GetPeers. Among the fresh
+// candidates in the 8 closest, the next query goes to the one expected to
+// lead soonest to the target's 8 closest nodes: its expected RTT (its
+// smoothed RTT, or the median of known nodes') plus a typical RTT for
+// every 3 bits it is farther from the target than the 8 closest nodes
+// usually are. That distance is estimated from the 8th closest node to
+// the own ID, which the table knows well (2^160·8/N for N nodes).
+// GetPeers does not send a query that is expected to arrive a typical RTT
+// after one already in flight. A query that has not been answered after
+// the node's expected RTT (srtt+rttvar, or the 40th percentile of known
+// nodes' RTTs for a node without one) becomes slow: one more query is
+// sent in its place while its answer is still taken if it comes. Each
+// answer that brings no closer node and, for GetPeers, running longer than
+// 250 ms raise alpha up to 3. A lookup stops when the 8 closest nodes
+// found that are neither failed nor slow have all answered; GetPeers stops
+// at the first answer with peers. No address is queried twice and every
+// query sent is counted (Lookup.Queries). A query's own timeout is
+// srtt+4*rttvar of that node, clamped to 100 ms–1 s, and 1 s for nodes
+// without an estimate. Answers are untrusted: at most 8 nodes are taken
+// from one answer, port 0 and unspecified addresses are ignored, and an
+// answer counts only if its transaction ID matches a query sent to the
+// address it came from.
 //
 // # Stored items (BEP 44)
 //

@@ -2,9 +2,11 @@ package dht
 
 import (
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"hash/crc32"
+	"math"
 	"math/bits"
 	"net/netip"
 )
@@ -47,6 +49,20 @@ func closer(target, a, b ID) bool {
 		}
 	}
 	return false
+}
+
+// logDist returns log2 of the XOR distance of a and b (-1 if equal).
+func logDist(a, b ID) float64 {
+	z := cpl(a, b)
+	if z == 160 {
+		return -1
+	}
+	var x [28]byte // the distance, padded so that 8 bytes can be read at any offset
+	for i := range a {
+		x[i] = a[i] ^ b[i]
+	}
+	m := binary.BigEndian.Uint64(x[z/8:]) << (z % 8) // leading bit set
+	return float64(159-z) + math.Log2(float64(m)/(1<<63))
 }
 
 func randomID() ID {

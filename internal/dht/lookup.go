@@ -3,6 +3,8 @@ package dht
 import (
 	"context"
 	"errors"
+	"math"
+	"math/bits"
 	"net"
 	"net/netip"
 	"slices"
@@ -12,15 +14,23 @@ import (
 
 const (
 	alphaStart       = 3 // queries kept in flight, not counting slow ones
-	alphaPeers       = 1 // the same for GetPeers, which stops at the first peers
-	alphaSlow        = 3 // each slow query raises alpha up to this
+	alphaPeers       = 2 // the same for GetPeers, which stops at the first peers
+	alphaSlow        = 3 // answers without closer nodes and lateness raise alpha up to this
 	lateAfter        = 250 * time.Millisecond
 	maxLookupQueries = 256 // queries one lookup may send
 	maxCandidates    = 64  // fresh candidates kept per lookup
 	maxLookupPeers   = 2000
 	takePerResponse  = bucketK // nodes taken from one answer
 
-	// A query becomes slow after the node's expected RTT (srtt+2*rttvar),
+	// After bootstrap, a contact cache smaller than sampleEnough (and
+	// than half the estimated network) is filled by one find_node query
+	// for each 2^-sampleBits of the ID space, sampleParallel at a time.
+	sampleBits     = 7
+	sampleQueries  = 1 << sampleBits
+	sampleEnough   = 512
+	sampleParallel = 16
+
+	// A query becomes slow after the node's expected RTT (srtt+rttvar),
 	// or for a node without an estimate a percentile of the RTTs of known
 	// nodes; then the lookup sends another query without giving up on it.
 	softPercentile = 0.4
@@ -49,15 +59,17 @@ type cand struct {
 	ni    nodeInfo
 	known bool // ID known (false for bootstrap routers not yet answered)
 	state int
-	slow  bool      // in flight past its soft timeout
-	soft  time.Time // when an in-flight query becomes slow
+	ert   time.Duration // expected RTT: srtt, or the median of known nodes'
+	slow  bool          // in flight past its soft timeout
+	soft  time.Time     // when an in-flight query becomes slow
+	due   time.Time     // when its query is expected to lead near the target
 	token []byte
 }
 
 type iterResult struct {
 	closest  []*cand // answered nodes, closest first
 	peers    []netip.AddrPort
-	first    time.Duration // until the first peer was found
+	firstAt  time.Time // when the first peer was found
 	queries  int
 	answered int
 }
@@ -72,35 +84,40 @@ type lookup struct {
 	peers   []netip.AddrPort
 	seenP   map[netip.AddrPort]bool
 	self    ID
-	selfA   netip.AddrPort
 	only4   bool
 	only6   bool
 	answers int
 	start   time.Time
-	first   time.Duration
+	firstAt time.Time
 	defSoft time.Duration // soft timeout for nodes without an RTT estimate
+	typRTT  time.Duration // expected RTT of nodes without an estimate
+	lgK     float64       // log2 of the typical distance to the k-th closest node; 0 if unknown
 }
 
-func (l *lookup) usable(a netip.AddrPort) bool {
-	ip := a.Addr()
-	if !a.IsValid() || a.Port() == 0 || ip.IsUnspecified() || ip.IsMulticast() || a == l.selfA {
+// usable reports whether a lookup may query a: a unicast address of the
+// socket's family (either, on an unspecified address), not our own.
+func (n *Node) usable(a netip.AddrPort) bool {
+	ip, self := a.Addr(), n.addr.Addr()
+	if !a.IsValid() || a.Port() == 0 || ip.IsUnspecified() || ip.IsMulticast() || a == n.addr {
 		return false
 	}
-	if (l.only4 && !ip.Is4()) || (l.only6 && ip.Is4()) {
-		return false
-	}
-	return true
+	return !self.IsValid() || self.IsUnspecified() || self.Is4() == ip.Is4()
 }
 
-func (l *lookup) add(ni nodeInfo, known bool) {
-	if !l.usable(ni.Addr) || l.seen[ni.Addr] || (known && (ni.ID == l.self || l.seenID[ni.ID])) {
+// addLocked adds a candidate. Called with n.mu held.
+func (l *lookup) addLocked(ni nodeInfo, known bool) {
+	if !l.n.usable(ni.Addr) || l.seen[ni.Addr] || (known && (ni.ID == l.self || l.seenID[ni.ID])) {
 		return
 	}
 	l.seen[ni.Addr] = true
 	if known {
 		l.seenID[ni.ID] = true
 	}
-	l.cands = append(l.cands, &cand{ni: ni, known: known})
+	ert := l.typRTT
+	if e, ok := l.n.rtt[ni.Addr]; ok {
+		ert = e.srtt
+	}
+	l.cands = append(l.cands, &cand{ni: ni, known: known, ert: ert})
 }
 
 // sort orders candidates: unknown IDs first, then by distance; fresh
@@ -146,10 +163,13 @@ func (c *cand) skip() bool {
 	return c.state == stFailed || (c.state == stInflight && c.slow)
 }
 
-// next returns the next candidate to query: an unknown router, or a fresh
-// node among the k closest that have not failed and are not slow.
+// next returns the next candidate to query: an unknown router, or the
+// fresh node among the k closest that have not failed and are not slow
+// that promises the earliest answer from near the target.
 func (l *lookup) next() *cand {
 	count := 0
+	var best *cand
+	var bestCost time.Duration
 	for _, c := range l.cands {
 		if c.skip() {
 			continue
@@ -161,13 +181,47 @@ func (l *lookup) next() *cand {
 			continue
 		}
 		if count++; count > bucketK {
-			return nil
+			break
 		}
-		if c.state == stFresh {
-			return c
+		if c.state != stFresh {
+			continue
+		}
+		if l.lgK == 0 {
+			return c // closest first
+		}
+		if cost := l.cost(c); best == nil || cost < bestCost {
+			best, bestCost = c, cost
 		}
 	}
-	return nil
+	return best
+}
+
+// earliestDue returns the earliest due time of the queries in flight
+// that are not slow.
+func (l *lookup) earliestDue() (time.Time, bool) {
+	var d time.Time
+	for _, c := range l.cands {
+		if c.state == stInflight && !c.slow && (d.IsZero() || c.due.Before(d)) {
+			d = c.due
+		}
+	}
+	return d, !d.IsZero()
+}
+
+// bitsPerHop is how many bits closer to the target a lookup gets per
+// hop, roughly: an answer holds the best 8 of a bucket.
+const bitsPerHop = 3
+
+// cost estimates how long it takes from querying c to hearing from one
+// of the k nodes closest to the target: c's expected RTT, plus a typical
+// RTT for each further hop.
+func (l *lookup) cost(c *cand) time.Duration {
+	far := logDist(l.target, c.ni.ID) - l.lgK
+	hops := 0
+	if far > 0 {
+		hops = int(math.Ceil(far / bitsPerHop))
+	}
+	return c.ert + time.Duration(hops)*l.typRTT
 }
 
 // done reports whether the k closest known candidates that have neither
@@ -196,9 +250,9 @@ func (l *lookup) done() bool {
 }
 
 // defaultSoftTimeoutLocked returns the soft timeout for nodes without an
-// RTT estimate: a percentile of the smoothed RTTs of known nodes. Called
-// with n.mu held.
-func (n *Node) defaultSoftTimeoutLocked() time.Duration {
+// RTT estimate, a percentile of the smoothed RTTs of known nodes, and
+// their median. Called with n.mu held.
+func (n *Node) defaultSoftTimeoutLocked() (soft, typical time.Duration) {
 	var s []time.Duration
 	for _, e := range n.rtt {
 		if s = append(s, e.srtt); len(s) >= 512 {
@@ -206,10 +260,22 @@ func (n *Node) defaultSoftTimeoutLocked() time.Duration {
 		}
 	}
 	if len(s) < 8 {
-		return defSoftTimeout
+		return defSoftTimeout, defSoftTimeout
 	}
 	slices.Sort(s)
-	return min(max(s[int(softPercentile*float64(len(s)-1))], minSoftTimeout), maxSoftTimeout)
+	soft = min(max(s[int(softPercentile*float64(len(s)-1))], minSoftTimeout), maxSoftTimeout)
+	return soft, s[len(s)/2]
+}
+
+// lgKLocked estimates log2 of the distance within which a target's k
+// closest nodes lie, from the distance of the k-th closest node to the own
+// ID; 0 if the table holds fewer than k nodes. Called with n.mu held.
+func (n *Node) lgKLocked() float64 {
+	cl := n.tbl.closest(n.id, bucketK)
+	if len(cl) < bucketK {
+		return 0
+	}
+	return max(logDist(n.id, cl[bucketK-1].ID), 1)
 }
 
 // softTimeoutLocked is how long a query to addr may take before the
@@ -236,6 +302,9 @@ type lookupOpts struct {
 	// lateAfter > 0 raises alpha to alphaSlow once the lookup has run
 	// that long.
 	lateAfter time.Duration
+	// thrifty skips a candidate when a query in flight is expected to
+	// lead near the target a typical RTT earlier.
+	thrifty bool
 	// onAnswer, if set, sees each answer (in the lookup's goroutine); when
 	// it returns true the lookup ends.
 	onAnswer func(*msg) bool
@@ -261,21 +330,22 @@ func (n *Node) iterate(ctx context.Context, target ID, method string, routers []
 func (n *Node) iterateOpts(ctx context.Context, target ID, method string, routers []netip.AddrPort, o lookupOpts) iterResult {
 	n.mu.Lock()
 	l := &lookup{
-		n: n, target: target, self: n.id, selfA: n.addr, start: time.Now(),
+		n: n, target: target, self: n.id, start: time.Now(),
 		seen: make(map[netip.AddrPort]bool), seenID: make(map[ID]bool), seenP: make(map[netip.AddrPort]bool),
 	}
 	if a := n.addr.Addr(); a.IsValid() && !a.IsUnspecified() {
 		l.only4, l.only6 = a.Is4(), !a.Is4()
 	}
-	seeds := n.tbl.closest(target, 2*bucketK)
-	l.defSoft = n.defaultSoftTimeoutLocked()
-	n.mu.Unlock()
+	seeds := append(n.tbl.closest(target, 2*bucketK), n.contacts.closest(target, contactsTaken)...)
+	l.defSoft, l.typRTT = n.defaultSoftTimeoutLocked()
+	l.lgK = n.lgKLocked()
 	for _, ni := range seeds {
-		l.add(ni, true)
+		l.addLocked(ni, true)
 	}
 	for _, a := range routers {
-		l.add(nodeInfo{Addr: a}, false)
+		l.addLocked(nodeInfo{Addr: a}, false)
 	}
+	n.mu.Unlock()
 	l.sort()
 
 	lctx, cancel := context.WithCancel(ctx)
@@ -299,6 +369,12 @@ loop:
 				break
 			}
 			now := time.Now()
+			if o.thrifty && l.lgK != 0 {
+				c.due = now.Add(l.cost(c))
+				if d, ok := l.earliestDue(); ok && c.due.Sub(d) >= l.typRTT {
+					break // a query in flight is likely to get there first
+				}
+			}
 			n.mu.Lock()
 			c.soft = now.Add(l.softTimeoutLocked(c.ni.Addr))
 			n.mu.Unlock()
@@ -341,8 +417,7 @@ loop:
 			for _, c := range l.cands {
 				if c.state == stInflight && !c.slow && !now.Before(c.soft) {
 					c.slow = true
-					active--
-					alpha = min(alpha+1, alphaSlow)
+					active-- // one more query takes its place
 				}
 			}
 			continue
@@ -370,12 +445,16 @@ loop:
 			nodes = append(slices.Clip(nodes), r.m.Nodes6...)
 		}
 		best := l.best()
-		for i, ni := range nodes {
-			if i >= takePerResponse {
-				break
+		nodes = nodes[:min(len(nodes), takePerResponse)]
+		now := time.Now()
+		n.mu.Lock()
+		for _, ni := range nodes {
+			if n.usable(ni.Addr) && ni.ID != l.self {
+				n.contacts.add(ni, now, false)
 			}
-			l.add(ni, true)
+			l.addLocked(ni, true)
 		}
+		n.mu.Unlock()
 		got := false
 		for _, p := range r.m.Values {
 			if len(l.peers) >= maxLookupPeers {
@@ -387,7 +466,7 @@ loop:
 			got = true
 			l.seenP[p] = true
 			if len(l.peers) == 0 {
-				l.first = time.Since(l.start)
+				l.firstAt = time.Now()
 			}
 			l.peers = append(l.peers, p)
 		}
@@ -404,7 +483,7 @@ loop:
 	for ; inflight > 0; inflight-- {
 		<-res
 	}
-	out := iterResult{peers: l.peers, first: l.first, queries: queries, answered: l.answers}
+	out := iterResult{peers: l.peers, firstAt: l.firstAt, queries: queries, answered: l.answers}
 	for _, c := range l.cands {
 		if c.state == stAnswered && c.known && c.ni.ID != l.self {
 			out.closest = append(out.closest, c)
@@ -451,6 +530,7 @@ func (n *Node) Bootstrap(ctx context.Context) error {
 		r := n.iterate(ctx, n.ID(), mFindNode, routers)
 		answered += r.answered
 		if n.Nodes() > 0 {
+			n.sample(ctx)
 			return nil
 		}
 		if ctx.Err() != nil {
@@ -461,6 +541,71 @@ func (n *Node) Bootstrap(ctx context.Context) error {
 		return errors.New("dht: bootstrap: no node answered")
 	}
 	return errors.New("dht: bootstrap: routing table still empty")
+}
+
+// sample fills a sparse contact cache with nodes spread over the ID
+// space: for each of sampleQueries equal parts of the space it asks the
+// closest known node (not asked yet), which knows that part best, for the
+// nodes closest to a random target in it. Lookups then start a few bits
+// closer to any target than the routing table alone would allow. A node
+// that knows sampleEnough contacts, or half of a small network, does not
+// sample.
+func (n *Node) sample(ctx context.Context) {
+	n.mu.Lock()
+	enough := sampleEnough
+	if lg := n.lgKLocked(); lg != 0 {
+		// k nodes within 2^lg of any point: k*2^(160-lg) in all.
+		enough = min(enough, int(bucketK*math.Exp2(160-lg)/2))
+	}
+	have := n.contacts.len()
+	n.mu.Unlock()
+	if have >= enough {
+		return
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, sampleParallel)
+	used := make(map[netip.AddrPort]bool)
+	for i := range sampleQueries {
+		if ctx.Err() != nil {
+			break
+		}
+		// Parts in bit-reversed order, so that the first answers
+		// already cover the whole space coarsely.
+		target := randomID()
+		part := bits.Reverse8(uint8(i)) >> (8 - sampleBits)
+		target[0] = target[0]&(0xff>>sampleBits) | part<<(8-sampleBits)
+		sem <- struct{}{}
+		n.mu.Lock()
+		var via netip.AddrPort
+		for _, ni := range n.contacts.closest(target, sampleParallel) {
+			if !used[ni.Addr] {
+				via = ni.Addr
+				break
+			}
+		}
+		n.mu.Unlock()
+		if !via.IsValid() {
+			<-sem
+			continue
+		}
+		used[via] = true
+		wg.Go(func() {
+			defer func() { <-sem }()
+			m, err := n.query(ctx, via, &msg{Q: mFindNode, Tgt: target, Has: hasTarget})
+			if err != nil {
+				return
+			}
+			now := time.Now()
+			n.mu.Lock()
+			for _, ni := range slices.Concat(m.Nodes[:min(len(m.Nodes), takePerResponse)], m.Nodes6[:min(len(m.Nodes6), takePerResponse)]) {
+				if n.usable(ni.Addr) && ni.ID != n.id {
+					n.contacts.add(ni, now, false)
+				}
+			}
+			n.mu.Unlock()
+		})
+	}
+	wg.Wait()
 }
 
 func (n *Node) seedRouters() []netip.AddrPort {
@@ -475,8 +620,11 @@ func (n *Node) seedRouters() []netip.AddrPort {
 // nodes have all answered without any.
 func (n *Node) GetPeers(ctx context.Context, ih ID) (Lookup, error) {
 	start := time.Now()
-	r := n.iterateOpts(ctx, ih, mGetPeers, n.seedRouters(), lookupOpts{alpha: alphaPeers, peerQuorum: 1, lateAfter: lateAfter})
-	l := Lookup{Peers: r.peers, Queries: r.queries, Duration: time.Since(start), FirstPeer: r.first}
+	r := n.iterateOpts(ctx, ih, mGetPeers, n.seedRouters(), lookupOpts{alpha: alphaPeers, peerQuorum: 1, lateAfter: lateAfter, thrifty: true})
+	l := Lookup{Peers: r.peers, Queries: r.queries, Duration: time.Since(start)}
+	if !r.firstAt.IsZero() {
+		l.FirstPeer = r.firstAt.Sub(start)
+	}
 	if r.answered == 0 {
 		if err := ctx.Err(); err != nil {
 			return l, err

@@ -75,6 +75,7 @@ type Node struct {
 	tbl       *table
 	pending   map[txKey]*tx
 	rtt       map[netip.AddrPort]rttEst
+	contacts  *contacts
 	tok       *tokens
 	peers     *peerStore
 	items     *itemStore // BEP 44
@@ -125,6 +126,7 @@ func New(cfg Config) (*Node, error) {
 		log:      lg,
 		pending:  make(map[txKey]*tx),
 		rtt:      make(map[netip.AddrPort]rttEst),
+		contacts: newContacts(),
 		tok:      newTokens(now),
 		peers:    newPeerStore(),
 		items:    newItemStore(),
@@ -309,6 +311,9 @@ func (n *Node) handleReply(m *msg, from netip.AddrPort) {
 	} else {
 		ms.ResponsesReceived++
 		n.updateRTT(from, now.Sub(t.sent))
+		if m.ID != n.id {
+			n.contacts.add(nodeInfo{m.ID, from}, now, true)
+		}
 		if r := n.tbl.insert(nodeInfo{m.ID, from}, now, true); r.ping != nil {
 			n.verifyLocked(r.ping.ni)
 		}
@@ -465,6 +470,7 @@ func (n *Node) query(ctx context.Context, addr netip.AddrPort, q *msg) (msg, err
 			n.stats.Timeouts++
 			n.stats.method(q.Q).Timeouts++
 			n.tbl.failed(addr)
+			n.contacts.failed(addr)
 		}
 		n.mu.Unlock()
 		select { // an answer may have raced the timer

@@ -29,6 +29,7 @@ type Stats struct {
 	Ignored     uint64 // queries not answered because the node is read-only
 
 	Nodes      int    // routing-table size
+	Contacts   int    // nodes remembered for starting lookups (see doc.go)
 	Peers      int    // peers in the peer store
 	InfoHashes int    // info-hashes in the peer store
 	StoreFull  uint64 // announces refused because the peer store was full
@@ -63,6 +64,7 @@ func (n *Node) Stats() Stats {
 	defer n.mu.Unlock()
 	s := n.stats
 	s.Nodes = n.tbl.len()
+	s.Contacts = n.contacts.len()
 	s.Peers = n.peers.total
 	s.InfoHashes = len(n.peers.m)
 	s.StoreFull = n.peers.full

@@ -274,26 +274,47 @@ func (t *table) split() {
 // closest returns up to n non-bad nodes closest to target, taken from the
 // buckets and the replacement caches (recently seen nodes).
 func (t *table) closest(target ID, n int) []nodeInfo {
-	all := make([]nodeInfo, 0, len(t.byAddr))
+	near := newNearest(target, n)
 	for _, e := range t.byAddr {
 		if !e.bad() {
-			all = append(all, e.ni)
+			near.add(e.ni)
 		}
 	}
-	sortByDistance(all, target)
-	return all[:min(n, len(all))]
+	return near.out
 }
 
-func sortByDistance(ns []nodeInfo, target ID) {
-	slices.SortFunc(ns, func(a, b nodeInfo) int {
-		switch {
-		case closer(target, a.ID, b.ID):
-			return -1
-		case closer(target, b.ID, a.ID):
-			return 1
-		}
-		return a.Addr.Compare(b.Addr)
-	})
+// nearest collects the n nodes closest to a target, closest first (by
+// address among equal IDs), without sorting all the candidates.
+type nearest struct {
+	target ID
+	n      int
+	out    []nodeInfo
+}
+
+func newNearest(target ID, n int) *nearest {
+	return &nearest{target: target, n: max(n, 0), out: make([]nodeInfo, 0, max(n, 0)+1)}
+}
+
+func (s *nearest) before(a, b nodeInfo) bool {
+	switch {
+	case closer(s.target, a.ID, b.ID):
+		return true
+	case closer(s.target, b.ID, a.ID):
+		return false
+	}
+	return a.Addr.Compare(b.Addr) < 0
+}
+
+func (s *nearest) add(ni nodeInfo) {
+	if s.n == 0 || (len(s.out) == s.n && !s.before(ni, s.out[s.n-1])) {
+		return
+	}
+	i := len(s.out)
+	for i > 0 && s.before(ni, s.out[i-1]) {
+		i--
+	}
+	s.out = slices.Insert(s.out, i, ni)
+	s.out = s.out[:min(len(s.out), s.n)]
 }
 
 // nodes returns the contacts of all bucket entries.
