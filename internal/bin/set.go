@@ -191,6 +191,14 @@ func (s *Set) NextMissing(from uint64) (uint64, bool) {
 	return 0, false
 }
 
+// Word returns chunks [64w, 64w+64) as a bitmap, chunk 64w in bit 0.
+func (s *Set) Word(w uint64) uint64 {
+	if w < uint64(len(s.words)) {
+		return s.words[w]
+	}
+	return 0
+}
+
 // NextPresent returns the first chunk index >= from that is in the set.
 func (s *Set) NextPresent(from uint64) (uint64, bool) {
 	for i := from; i/64 < uint64(len(s.words)); {

@@ -3,8 +3,8 @@ package picker
 import "github.com/nextshare/nextshare/internal/bin"
 
 // Config tunes a Picker. The zero Config means DefaultConfig(); otherwise a
-// zero Window, MaxRun or MaxUnknown takes its default and Endgame and Seed
-// are used as given.
+// zero Window, MaxRun or MaxUnknown takes its default and Endgame, Spread
+// and Seed are used as given.
 type Config struct {
 	// Window is the length of the in-order window in chunks (default 65536,
 	// at most 1<<20). Rarest-first applies within [start, start+Window),
@@ -21,6 +21,13 @@ type Config struct {
 	// chunks. Pickers in different nodes should use different seeds so
 	// that leechers starting together ask for different chunks.
 	Seed uint64
+	// Spread starts the scan of the chunks every peer has at a random
+	// point of the window, as for rarer chunks, while no urgent range is
+	// set; otherwise they go in order. For a download nobody plays: when
+	// leechers that arrive together know only a seeder, every chunk is
+	// common, and in order they would all ask it for the same first
+	// chunks and then have nothing to trade.
+	Spread bool
 	// MaxUnknown bounds chunk indices while the number of chunks is unknown
 	// (default 1<<24), so that a peer's HAVE cannot make the picker
 	// allocate without limit.

@@ -17,7 +17,8 @@ import "github.com/nextshare/nextshare/internal/bin"
 //     the picker's generator, seeded with Config.Seed) and around the window,
 //     so that leechers asking a seeder at the same time ask for different
 //     chunks.
-//  2. In the window, chunks every peer has, in order.
+//  2. In the window, chunks every peer has, in order; with Config.Spread
+//     and no urgent range, from a random point and around the window.
 //  3. After the window, in order; then before the position, in order.
 //  4. Endgame: chunks requested from one other peer, in the same order.
 //
@@ -116,27 +117,28 @@ func (s *sweep) window() {
 			}
 		}
 	}
+	if s.left == 0 {
+		return
+	}
+	common := ^uint32(0) << max(rare, 1)
+	if !p.cfg.Spread || len(p.urgent) > 0 {
+		s.scanWindow(common, lo, hi)
+		return
+	}
+	rs := lo + p.random()%(hi-lo)
+	s.scanWindow(common, rs, hi)
 	if s.left > 0 {
-		s.scanWindow(^uint32(0)<<rare, lo, hi)
+		s.scanWindow(common, lo, rs)
 	}
 }
 
 // scanWindow picks, in order, chunks of [a, b) indexed in the levels of mask
-// that the peer has. It leapfrogs between the index and the peer's set, so
-// that runs of chunks the peer lacks cost one word operation per 64.
+// that the peer has.
 func (s *sweep) scanWindow(mask uint32, a, b uint64) {
 	for i := a; s.left > 0; {
-		j, ok := s.p.win.next(mask, i, b)
+		j, ok := s.p.win.next(mask, i, b, s.pe.has)
 		if !ok {
 			return
-		}
-		if !s.pe.has.Has(j) {
-			k, ok := s.pe.has.NextPresent(j)
-			if !ok || k >= b {
-				return
-			}
-			i = k
-			continue
 		}
 		if k := s.skipUrgent(j); k != j {
 			i = k

@@ -83,6 +83,12 @@ func (p *Picker) random() uint64 {
 	return x ^ x>>31
 }
 
+// Epoch changes whenever a chunk may have become pickable again (a request
+// released, a failed chunk, new urgent ranges, a new layout): a caller that
+// found nothing to request from a peer need not ask again until the epoch
+// changes or the peer announces chunks.
+func (p *Picker) Epoch() uint64 { return p.epoch }
+
 // NumChunks returns the number of chunks, 0 while unknown.
 func (p *Picker) NumChunks() uint64 { return p.n }
 

@@ -219,6 +219,51 @@ func TestReleaseMakesPickable(t *testing.T) {
 	mustCheck(t, p)
 }
 
+// TestGotKeepsDryPeersDry checks that a verified arrival does not make a
+// peer that had nothing to offer be searched again (Next for such a peer
+// is then O(1)), while a failed one does, and that Got settles a chunk
+// requested twice.
+func TestGotKeepsDryPeersDry(t *testing.T) {
+	p := New(64, Config{})
+	addPeer(p, 1, bin.Range{Start: 0, End: 3})
+	addPeer(p, 2, bin.Range{Start: 0, End: 3})
+	addPeer(p, 3, bin.Range{Start: 10, End: 10}) // keeps the picker out of endgame
+	if got := flat(p.Next(nil, 1, 4)); !slices.Equal(got, seq(0, 3)) {
+		t.Fatalf("Next(1) = %v", got)
+	}
+	if got := p.Next(nil, 2, 4); len(got) != 0 {
+		t.Fatalf("Next(2) = %v, want nothing", got)
+	}
+	epoch := p.epoch
+	p.Got(1, 0)
+	mustCheck(t, p)
+	if p.epoch != epoch || !p.peers[2].dry {
+		t.Fatal("a verified arrival woke a dry peer")
+	}
+	p.Received(1, 1) // failed verification: pickable again
+	mustCheck(t, p)
+	if got := flat(p.Next(nil, 2, 4)); !slices.Equal(got, []uint64{1}) {
+		t.Fatalf("after a failed chunk, Next(2) = %v, want [1]", got)
+	}
+	// Chunk 1 is now requested from 2; in endgame 1 asks for it again.
+	p.Got(1, 2)
+	p.Got(1, 3)
+	if got := flat(p.Next(nil, 3, 4)); !slices.Equal(got, []uint64{10}) {
+		t.Fatalf("Next(3) = %v, want [10]", got)
+	}
+	if !p.Endgame() {
+		t.Fatal("not in endgame")
+	}
+	if got := flat(p.Next(nil, 1, 4)); !slices.Equal(got, []uint64{1}) {
+		t.Fatalf("endgame Next(1) = %v, want [1]", got)
+	}
+	p.Got(2, 1)
+	mustCheck(t, p)
+	if p.Outstanding(1) != 0 || p.Outstanding(2) != 0 || p.Missing() != 64-4 {
+		t.Fatalf("outstanding %d and %d after Got", p.Outstanding(1), p.Outstanding(2))
+	}
+}
+
 func TestReleaseOutsideWindow(t *testing.T) {
 	// The window is full of requests, so chunks after it get picked; a
 	// release there must be found again although the peer's cursor moved on.
@@ -511,5 +556,37 @@ func TestDefaultConfig(t *testing.T) {
 	p = New(10, Config{Seed: 1})
 	if p.cfg.Endgame || p.cfg.Window != DefaultWindow || p.cfg.MaxRun != DefaultMaxRun {
 		t.Fatalf("Config{Seed: 1} gave %+v", p.cfg)
+	}
+}
+
+// TestSpread: with Config.Spread, leechers that know only a seeder (every
+// chunk common) start at different points; an urgent range still comes
+// first and in order.
+func TestSpread(t *testing.T) {
+	starts := map[uint64]bool{}
+	for seed := range uint64(8) {
+		p := New(4096, Config{Spread: true, Seed: seed})
+		addPeer(p, 1, bin.Range{Start: 0, End: 4095})
+		got := p.Next(nil, 1, 16)
+		if len(got) == 0 {
+			t.Fatal("nothing picked")
+		}
+		starts[got[0].Start] = true
+		mustCheck(t, p)
+	}
+	if len(starts) < 6 {
+		t.Fatalf("8 pickers started at only %d points: %v", len(starts), starts)
+	}
+	p := New(4096, Config{Spread: true, Seed: 1})
+	addPeer(p, 1, bin.Range{Start: 0, End: 4095})
+	p.SetUrgent([]bin.Range{{Start: 100, End: 103}})
+	if got := flat(p.Next(nil, 1, 8)); !slices.Equal(got, append(seq(100, 103), seq(0, 3)...)) {
+		t.Fatalf("with an urgent range, Next = %v, want 100..103 then 0..3", got)
+	}
+	// Without Spread, in order from the window's start.
+	q := New(4096, Config{Seed: 5})
+	addPeer(q, 1, bin.Range{Start: 0, End: 4095})
+	if got := flat(q.Next(nil, 1, 4)); !slices.Equal(got, seq(0, 3)) {
+		t.Fatalf("without Spread, Next = %v, want 0..3", got)
 	}
 }

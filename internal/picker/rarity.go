@@ -1,6 +1,10 @@
 package picker
 
-import "math/bits"
+import (
+	"math/bits"
+
+	"github.com/nextshare/nextshare/internal/bin"
+)
 
 // levels is the number of rarity levels the window index distinguishes.
 // Level l holds chunks that exactly l peers have, except the top level,
@@ -91,9 +95,11 @@ func (r *rarity) reset() {
 	r.nonEmpty = 0
 }
 
-// next returns the first chunk in [from, to) set in any level of mask.
-// to-from must not exceed the ring size.
-func (r *rarity) next(mask uint32, from, to uint64) (uint64, bool) {
+// next returns the first chunk in [from, to) set in any level of mask and
+// in has. to-from must not exceed the ring size. It costs one pass over
+// the words of [from, to) per level, however the chunks of has and of the
+// levels interleave.
+func (r *rarity) next(mask uint32, from, to uint64, has *bin.Set) (uint64, bool) {
 	mask &= r.nonEmpty
 	if mask == 0 {
 		return 0, false
@@ -104,6 +110,7 @@ func (r *rarity) next(mask uint32, from, to uint64) (uint64, bool) {
 		for m := mask; m != 0; m &= m - 1 {
 			x |= r.bits[uint64(bits.TrailingZeros32(m))*r.words+slot]
 		}
+		x &= has.Word(from >> 6)
 		x >>= from & 63
 		if x != 0 {
 			c := from + uint64(bits.TrailingZeros64(x))

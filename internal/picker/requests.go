@@ -24,19 +24,21 @@ func (p *Picker) requestAgain(pe *peer, i uint64) {
 // drop forgets that chunk i was requested from pe. If no other peer has it
 // requested, it becomes pickable again.
 func (p *Picker) drop(pe *peer, i uint64) {
-	if !pe.req.Remove(i) {
+	if !pe.req.Remove(i) || p.have.Has(i) {
 		return
 	}
-	// A second requester may now ask elsewhere again in endgame, and the
-	// chunk may be pickable: peers found dry must be searched again.
-	p.epoch++
-	if p.dup.Remove(i) || p.have.Has(i) {
+	// Peers found dry must be searched again when the chunk becomes
+	// pickable, or when, requested twice before, it may now be requested
+	// again in endgame.
+	if p.dup.Remove(i) {
+		p.epoch++
 		return
 	}
 	p.busy.Remove(i)
 	if i >= p.end() || p.avail[i] == 0 {
 		return
 	}
+	p.epoch++
 	p.open++
 	switch {
 	case p.inWindow(i):
@@ -55,7 +57,25 @@ func (p *Picker) drop(pe *peer, i uint64) {
 // Have records that chunk i is verified: it is never picked again and every
 // request for it is forgotten (so call Duplicates before Have). Chunks at or
 // beyond the number of chunks are ignored.
-func (p *Picker) Have(i uint64) {
+func (p *Picker) Have(i uint64) { p.have1(i, true) }
+
+// Got records that chunk i arrived from peer id and passed verification:
+// Received and Have in one step, in which the chunk never becomes pickable
+// (so peers found to have nothing to offer stay so). Call Duplicates first.
+func (p *Picker) Got(id PeerID, i uint64) {
+	pe := p.peers[id]
+	if pe == nil || i >= p.lim || !pe.req.Remove(i) {
+		p.Have(i)
+		return
+	}
+	// Requested from id: other requesters exist only if it was requested
+	// twice.
+	p.have1(i, p.dup.Remove(i))
+}
+
+// have1 is Have; others tells whether peers other than one already
+// settled may still have chunk i requested.
+func (p *Picker) have1(i uint64, others bool) {
 	if i >= p.lim {
 		return
 	}
@@ -63,11 +83,12 @@ func (p *Picker) Have(i uint64) {
 		return
 	}
 	if p.busy.Has(i) {
-		// Requested from someone. Engines call Received first, so this
-		// O(peers) walk is rare.
+		// Requested from someone: forget every request for it.
 		p.dup.Remove(i)
-		for _, pe := range p.order {
-			pe.req.Remove(i)
+		if others {
+			for _, pe := range p.order {
+				pe.req.Remove(i)
+			}
 		}
 	} else {
 		_, _ = p.busy.Add(i)
