@@ -1,7 +1,9 @@
 package ppspp
 
 import (
+	"cmp"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/nextshare/nextshare/internal/bin"
@@ -21,7 +23,21 @@ const (
 	initWindow = 256
 	maxWindow  = 4096
 	windowSpan = 250 * time.Millisecond
+	// minRate, in chunks per second, is the slowest delivery a request's
+	// deadline allows for.
+	minRate = 4
+	// stallTimeout is how long a peer may send no DATA while we wait on
+	// it before its requests expire.
+	stallTimeout = 4 * time.Second
 )
+
+// later returns the later of a and b.
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
 
 // openingChunks is how many chunks a downloader asks for in its handshake,
 // before it knows the tree's size: twice a sender's initial window (ten
@@ -99,11 +115,14 @@ func (s *Swarm) onLayout(n uint64) {
 	}
 }
 
-// peerUp starts counting an established channel's peer in the picker.
+// peerUp marks c established and starts counting its peer in the picker.
 // Channels still opening (a peer learnt from PEX that never answers, say)
 // stay out of it: the picker's rarity counts every peer it knows, and an
 // empty one makes every chunk look rare.
 func (s *Swarm) peerUp(c *channel) {
+	c.established = true
+	c.peerNews = true
+	s.established++
 	if s.pk != nil {
 		s.pk.AddPeer(c.peer)
 	}
@@ -161,6 +180,7 @@ func (s *Swarm) onHave(c *channel, r bin.Range, now time.Time) {
 			s.pk.PeerHave(c.peer, r)
 		}
 	}
+	c.peerNews = true
 }
 
 func (s *Swarm) onIntegrity(c *channel, r bin.Range, h []byte) {
@@ -236,12 +256,13 @@ func (s *Swarm) onData(c *channel, m *wire.Msg, in *inbound, now time.Time) {
 
 // onChunk verifies one received chunk and stores it.
 func (s *Swarm) onChunk(c *channel, i uint64, data, leaf []byte, ts uint64, now time.Time) {
-	if s.pk != nil {
-		s.pk.Received(c.peer, i)
-	}
+	c.lastData = now
 	if s.have.Has(i) {
+		if s.pk != nil {
+			s.pk.Received(c.peer, i)
+		}
 		s.e.stats.Duplicates.Add(1)
-		c.noteRecv(i, ts)
+		c.noteRecv(i, ts, now)
 		return
 	}
 	if !s.chunkLenOK(i, len(data)) {
@@ -254,6 +275,10 @@ func (s *Swarm) onChunk(c *channel, i uint64, data, leaf []byte, ts uint64, now 
 		leaf = merkle.LeafHash(s.tree.Func(), buf[:0], data)
 	}
 	err := s.tree.VerifyLeaf(i, leaf, c.cand, s.persistNode)
+	if err != nil && s.pk != nil {
+		// Not verified (yet): the chunk may be asked of another peer.
+		s.pk.Received(c.peer, i)
+	}
 	switch {
 	case err == nil:
 		s.gotChunk(c, i, data, ts, now)
@@ -323,10 +348,10 @@ func (s *Swarm) gotChunk(c *channel, i uint64, data []byte, ts uint64, now time.
 				s.e.out.commit(b, o.addr)
 			}
 		})
-		s.pk.Have(i)
+		s.pk.Got(c.peer, i)
 	}
 	s.newHave = appendRun(s.newHave, i)
-	c.noteRecv(i, ts)
+	c.noteRecv(i, ts, now)
 	if c.reqsHead < len(c.requests) {
 		if rq := c.requests[c.reqsHead]; rq.r.Start == i {
 			if d := now.Sub(rq.sent); c.reqRTT == 0 || d < c.reqRTT {
@@ -356,12 +381,34 @@ func (s *Swarm) channelOf(p picker.PeerID) *channel {
 	return nil
 }
 
-func (c *channel) noteRecv(i uint64, ts uint64) {
+// noteRecv records chunk i, timestamped ts by the peer and taken in at
+// now, for the next ACK to c.
+func (c *channel) noteRecv(i uint64, ts uint64, now time.Time) {
+	if !c.dirtyRecv {
+		c.ackDue = now.Add(ackDelay)
+	}
 	c.recvRuns = appendRun(c.recvRuns, i)
+	c.recvCount++
 	if ts > c.lastTS {
-		c.lastTS = ts
+		c.lastTS, c.lastAt = ts, now
 	}
 	c.dirtyRecv = true
+}
+
+// ACKs are delayed, as TCP's are (RFC 1122 §4.2.3.2, RFC 5681 §4.2): one
+// goes once ackEvery chunks wait for it, or ackDelay after the first, or
+// with DATA to the peer. Among dozens of peers each sending a few chunks a
+// second, an ACK per chunk in its own datagram is nearly as many
+// datagrams as the data. The delay sample is taken at arrival, so the
+// hold does not count as queuing delay.
+const (
+	ackEvery = 2
+	ackDelay = 40 * time.Millisecond
+)
+
+// ackNow tells whether the ACKs pending for c should go now.
+func (c *channel) ackNow(now time.Time) bool {
+	return c.dirtyRecv && (c.recvCount >= ackEvery || !now.Before(c.ackDue))
 }
 
 // appendRun adds chunk i to a list of ranges, extending the last one when
@@ -398,7 +445,12 @@ func (c *channel) window(now time.Time) int {
 	}
 	w := int(rate * max(windowSpan, 2*c.reqRTT).Seconds())
 	if c.rate == 0 {
-		w = max(w, initWindow) // no full measurement yet
+		// No full measurement yet. The first peer gets initWindow, so a
+		// download from a fast seeder starts at speed; later ones share
+		// it, or every new peer would be asked for initWindow chunks and
+		// a peer with dozens of channels would hold more requests than
+		// it can serve in many seconds.
+		w = max(w, initWindow/max(c.sw.established, 1))
 	}
 	return min(max(w, minWindow), maxWindow)
 }
@@ -410,82 +462,148 @@ func (c *channel) window(now time.Time) int {
 // the first ones leave as soon as the peer's handshake arrives rather
 // than at the next tick.
 func (s *Swarm) afterBatch(now time.Time) {
-	nowUS := uint64(now.UnixMicro())
 	for _, c := range s.channels {
 		if !c.established {
 			continue
 		}
-		c.queueHaves(s.newHave)
-		if !c.dirtyRecv && !c.havesDue(now) {
+		if c.dirtyRecv && c.queueLen() > 0 {
+			// DATA that leaves for the peer now carries the ACKs.
+			s.sendData(c, now)
+		}
+		c.queueHaves(s.newHave, now)
+		ack := c.ackNow(now)
+		if !ack && !s.havesDue(c, now, false) {
 			// Nothing to acknowledge or announce yet, but a channel that
-			// just opened, or whose peer just announced chunks, may have
-			// room for requests.
-			if b := s.appendRequests(c, s.e.out.begin(c.remote), now); len(b) > 4 {
-				s.e.out.commit(b, c.addr)
-				c.lastSend = now
+			// just opened, or whose peer just announced chunks, or any
+			// channel once requests were released, may have room for
+			// requests. (The tick looks at the others.)
+			if s.pk != nil && (c.peerNews || c.reqEpoch != s.pk.Epoch()) {
+				c.peerNews, c.reqEpoch = false, s.pk.Epoch()
+				if b := s.appendRequests(c, s.e.out.begin(c.remote), now); len(b) > 4 {
+					s.e.out.commit(b, c.addr)
+					c.lastSend = now
+				}
 			}
 			continue
 		}
 		b := s.e.out.begin(c.remote)
-		b = s.flushHaves(c, b, now)
-		if c.dirtyRecv {
-			delay := int64(nowUS - c.lastTS)
-			for _, r := range c.recvRuns {
-				for _, rr := range s.wireRanges(c, r, true) {
-					m := wire.Ack{Range: rr, DelaySample: delay}
-					if len(b)+m.Len(c.params) > maxPayload {
-						s.e.out.commit(b, c.addr)
-						b = s.e.out.begin(c.remote)
-					}
-					b = m.Append(b, c.params)
-					s.e.stats.sent(wire.TypeAck)
-				}
-			}
-			c.recvRuns = c.recvRuns[:0]
-			c.dirtyRecv = false
+		if s.havesDue(c, now, ack) {
+			b = s.flushHaves(c, b, now)
 		}
-		b = s.appendRequests(c, b, now)
-		s.e.out.commit(b, c.addr)
-		c.lastSend = now
+		if ack {
+			b = s.appendAcks(c, b, now)
+		}
+		if b = s.appendRequests(c, b, now); len(b) > 4 {
+			s.e.out.commit(b, c.addr)
+			c.lastSend = now
+		}
 	}
 	s.newHave = s.newHave[:0]
 }
 
-// HAVEs to a peer wait up to haveDelay, or until maxPendingHaves runs
-// pile up, unless a datagram goes to that peer anyway (an ACK): with many
-// peers, announcing every batch's chunks at once to each of them costs a
-// datagram per peer per batch, far more than the data itself.
+// appendAcks appends to b the ACKs for the chunks received from c since
+// the last ones, with a one-way delay sample (RFC 7574 §8.7) taken when the
+// newest of them arrived, starting a new datagram when b is full.
+func (s *Swarm) appendAcks(c *channel, b []byte, now time.Time) []byte {
+	delay := int64(uint64(c.lastAt.UnixMicro()) - c.lastTS)
+	for _, r := range c.recvRuns {
+		for _, rr := range s.wireRanges(c, r, true) {
+			m := wire.Ack{Range: rr, DelaySample: delay}
+			if len(b)+m.Len(c.params) > maxPayload {
+				s.e.out.commit(b, c.addr)
+				b = s.e.out.begin(c.remote)
+			}
+			b = m.Append(b, c.params)
+			s.e.stats.sent(wire.TypeAck)
+		}
+	}
+	c.recvRuns = c.recvRuns[:0]
+	c.recvCount = 0
+	c.dirtyRecv = false
+	return b
+}
+
+// acksLen returns the bytes appendAcks would add.
+func (s *Swarm) acksLen(c *channel) int {
+	n := 0
+	for _, r := range c.recvRuns {
+		n += len(s.wireRanges(c, r, true))
+	}
+	return n * wire.Ack{}.Len(c.params)
+}
+
+// HAVEs to a peer go every haveDelay with other messages to it, or every
+// quarter of haveAge in a datagram of their own (see havesDue). They
+// announce the aligned blocks of haveBlock chunks completed since, and
+// chunks of blocks still incomplete once they have waited haveAge. A HAVE
+// per chunk per peer costs nine bytes for every peer per KiB verified: a
+// third of a leecher's uplink with 37 peers. Announced by blocks, as
+// BitTorrent announces pieces, the chunks of a block take one message; the
+// more peers, the longer a partial block waits for its other chunks, and
+// the more peers there are to fetch it from meanwhile. maxPendingHaves
+// bounds the runs waiting; past it they all go.
 const (
 	haveDelay       = 250 * time.Millisecond
-	maxPendingHaves = 64
+	haveAgePerPeer  = 200 * time.Millisecond
+	haveMaxAge      = 8 * time.Second
+	haveBlock       = 16
+	maxPendingHaves = 1024
 )
 
+// haveAge is how long a chunk of an incomplete block waits before it is
+// announced. While no requests wait for our uplink, HAVEs cost bytes it
+// has to spare, and they are what brings requests: nothing waits then.
+func (s *Swarm) haveAge() time.Duration {
+	if s.upBacklog == 0 {
+		return haveDelay
+	}
+	return min(max(time.Duration(s.established)*haveAgePerPeer, haveDelay), haveMaxAge)
+}
+
+// pendingHave is a run of verified chunks not yet announced to a peer.
+type pendingHave struct {
+	r  bin.Range
+	at time.Time // when its first chunk was verified
+}
+
 // queueHaves adds runs of newly verified chunks to c's pending HAVEs.
-func (c *channel) queueHaves(rs []bin.Range) {
+func (c *channel) queueHaves(rs []bin.Range, now time.Time) {
 	for _, r := range rs {
-		if n := len(c.haves); n > 0 && c.haves[n-1].End+1 == r.Start {
-			c.haves[n-1].End = r.End
+		if n := len(c.haves); n > 0 && c.haves[n-1].r.End+1 == r.Start {
+			c.haves[n-1].r.End = r.End
 		} else {
-			c.haves = append(c.haves, r)
+			c.haves = append(c.haves, pendingHave{r: r, at: now})
 		}
 	}
 }
 
-// havesDue tells whether c's pending HAVEs should go now.
-func (c *channel) havesDue(now time.Time) bool {
-	return len(c.haves) > 0 && (now.Sub(c.haveSent) >= haveDelay || len(c.haves) >= maxPendingHaves)
+// havesDue tells whether c's pending HAVEs should be looked at now:
+// haveDelay after the last time when they can go in a datagram that goes
+// to c anyway (piggy), a quarter of haveAge after it when they would take
+// a datagram of their own.
+func (s *Swarm) havesDue(c *channel, now time.Time, piggy bool) bool {
+	every := haveDelay
+	if !piggy {
+		every = max(s.haveAge()/4, haveDelay)
+	}
+	return len(c.haves) > 0 && (now.Sub(c.haveSent) >= every || len(c.haves) >= maxPendingHaves)
 }
 
-// flushHaves appends c's pending HAVEs to b, leaving out runs the peer
-// already has: it will not ask us for those, and in a swarm where chunks
-// arrive scattered (rarest first) the HAVEs to every peer cost uplink
-// bytes in proportion to the number of peers.
+// flushHaves appends to b HAVEs for c's pending chunks whose block is
+// complete or which have waited haveAge (all of them when too many
+// wait), leaving out runs the peer already has: it will not ask us for
+// those.
 func (s *Swarm) flushHaves(c *channel, b []byte, now time.Time) []byte {
 	if len(c.haves) == 0 {
 		return b
 	}
+	all := len(c.haves) >= maxPendingHaves
+	var merged []bin.Range
+	merged, s.haveKeep = dueHaves(s.haveOut[:0], s.haveKeep[:0], c.haves, s.have, s.tree.NumChunks(), all, s.haveAge(), now)
+	c.haves = append(c.haves[:0], s.haveKeep...)
+	s.haveOut = merged
 	b = s.appendHaves(c, b, func(yield func(bin.Range) bool) {
-		for _, r := range c.haves {
+		for _, r := range merged {
 			if c.peerHave.HasRange(r) {
 				continue
 			}
@@ -494,9 +612,42 @@ func (s *Swarm) flushHaves(c *channel, b []byte, now time.Time) []byte {
 			}
 		}
 	})
-	c.haves = c.haves[:0]
 	c.haveSent = now
 	return b
+}
+
+// dueHaves splits pending, runs of chunks verified and not yet announced
+// to one peer, among the content's n chunks (have holds the verified
+// ones): it appends to out, sorted and merged, the runs to announce now
+// (those of complete aligned blocks of haveBlock chunks, those that have
+// waited age, or all of them), and to keep the rest.
+func dueHaves(out []bin.Range, keep, pending []pendingHave, have *bin.Set, n uint64, all bool, age time.Duration, now time.Time) ([]bin.Range, []pendingHave) {
+	for _, h := range pending {
+		if all || now.Sub(h.at) >= age {
+			out = append(out, h.r)
+			continue
+		}
+		for blk := h.r.Start &^ (haveBlock - 1); blk <= h.r.End; blk += haveBlock {
+			seg := bin.Range{Start: max(blk, h.r.Start), End: min(blk+haveBlock-1, h.r.End)}
+			if have.HasRange(bin.Range{Start: blk, End: min(blk+haveBlock, n) - 1}) {
+				out = append(out, seg)
+			} else {
+				keep = append(keep, pendingHave{r: seg, at: h.at})
+			}
+		}
+	}
+	// Runs queued at different times may be adjacent: one message each
+	// for the merged runs.
+	slices.SortFunc(out, func(x, y bin.Range) int { return cmp.Compare(x.Start, y.Start) })
+	merged := out[:0]
+	for _, r := range out {
+		if k := len(merged); k > 0 && merged[k-1].End+1 >= r.Start {
+			merged[k-1].End = max(merged[k-1].End, r.End)
+			continue
+		}
+		merged = append(merged, r)
+	}
+	return merged, keep
 }
 
 // appendRequests adds REQUESTs to b when c's window has room.
@@ -541,11 +692,11 @@ func (s *Swarm) appendRequests(c *channel, b []byte, now time.Time) []byte {
 }
 
 func (s *Swarm) appendRequest(c *channel, b []byte, r bin.Range, now time.Time) []byte {
+	// The peer serves what we asked before this first: allow for that at
+	// the rate it delivers (at least minRate, so a peer that has sent
+	// nothing yet is not waited for forever).
 	backlog := float64(s.pk.Outstanding(c.peer))
-	rate := c.rate
-	if rate < 100 {
-		rate = 100
-	}
+	rate := max(c.rate, minRate)
 	wait := 2*time.Second + time.Duration(backlog/rate*float64(time.Second))
 	if wait > 30*time.Second {
 		wait = 30 * time.Second
@@ -568,9 +719,14 @@ func (s *Swarm) appendRequest(c *channel, b []byte, r bin.Range, now time.Time) 
 	return b
 }
 
-// expireRequests releases requests from c that passed their deadline and
-// cancels them (RFC 7574 §3.8): the chunks go to other peers now, and a
-// slow peer that still sent them would spend its uplink on duplicates.
+// expireRequests releases requests from c that passed their deadline, or
+// that wait on a peer that has sent nothing for stallTimeout, and cancels
+// them (RFC 7574 §3.8): the chunks go to other peers now, and a slow peer
+// that still sent them would spend its uplink on duplicates. A peer that
+// keeps delivering, however slowly, keeps its requests until their
+// deadline, which allows for the requests before them at the rate it
+// delivers: expiring them sooner sends them to another busy peer, whose
+// queue is no shorter.
 func (s *Swarm) expireRequests(c *channel, now time.Time) {
 	b := s.e.out.begin(c.remote)
 	for c.reqsHead < len(c.requests) {
@@ -579,7 +735,7 @@ func (s *Swarm) expireRequests(c *channel, now time.Time) {
 			c.reqsHead++
 			continue
 		}
-		if now.Before(rq.deadline) {
+		if now.Before(rq.deadline) && now.Sub(later(rq.sent, c.lastData)) < stallTimeout {
 			break
 		}
 		s.e.stats.RequestTimeouts.Add(1)

@@ -65,6 +65,8 @@ type Engine struct {
 	swarms   map[string]*Swarm // by swarm ID
 	channels map[uint32]*channel
 	out      sender
+	up       uplink
+	paced    bool // a pacer held back data in the last pump
 	rd       wire.Reader
 	msg      wire.Msg
 }
@@ -97,6 +99,7 @@ func New(cfg Config) (*Engine, error) {
 		rdone:    make(chan struct{}),
 		swarms:   make(map[string]*Swarm),
 		channels: make(map[uint32]*channel),
+		up:       newUplink(time.Now()),
 	}
 	e.out.init(e)
 	go e.reader()
@@ -161,8 +164,23 @@ func (e *Engine) newChannelID() uint32 {
 
 func (e *Engine) loop() {
 	defer close(e.done)
-	tick := time.NewTicker(e.cfg.Tick)
+	period := e.cfg.Tick
+	tick := time.NewTicker(period)
 	defer tick.Stop()
+	// The engine ticks every Tick while a pacer holds back data, and
+	// every idleTick (or Tick, if longer) otherwise: timers need no finer
+	// steps, and dozens of engines on one machine waking every few
+	// milliseconds for nothing cost more than their data.
+	retick := func() {
+		p := max(e.cfg.Tick, idleTick)
+		if e.paced {
+			p = e.cfg.Tick
+		}
+		if p != period {
+			period = p
+			tick.Reset(p)
+		}
+	}
 	for {
 		select {
 		case batch := <-e.in:
@@ -179,12 +197,15 @@ func (e *Engine) loop() {
 				break
 			}
 			e.afterInput(now)
+			retick()
 		case f := <-e.calls:
 			f()
 			e.afterInput(time.Now())
+			retick()
 		case now := <-tick.C:
 			e.onTick(now)
 			e.afterInput(now)
+			retick()
 		case <-e.quit:
 			for _, ch := range e.channels {
 				e.sendClose(ch)
@@ -195,8 +216,12 @@ func (e *Engine) loop() {
 	}
 }
 
+// idleTick is the engine's tick while no pacer holds back data.
+const idleTick = 20 * time.Millisecond
+
 // afterInput runs the senders and flushes queued datagrams.
 func (e *Engine) afterInput(now time.Time) {
+	e.paced = false
 	for _, s := range e.swarms {
 		s.pump(now)
 	}

@@ -20,6 +20,14 @@ const (
 	cipmMerkle = 1
 )
 
+// minRTO bounds a channel's retransmission timeout from below, as Linux
+// TCP's does (TCP_RTO_MIN), rather than at RFC 6298's one second: a channel
+// that shares a slow uplink with dozens of others sends a few chunks a
+// second, too few for three later ones to reveal a loss soon, so a lost
+// chunk is found by the timer, and a second's wait makes the downloader
+// give up on the peer.
+const minRTO = 500 * time.Millisecond
+
 // initCwnd is a channel's first congestion window: ten DATA datagrams
 // (RFC 6928's initial window), so the first seconds of a video, which decide
 // how soon playback starts, take fewer round trips than with RFC 3390's
@@ -174,7 +182,6 @@ func (e *Engine) handleOpen(in *inbound, now time.Time) {
 	c := s.newChannel(in.from, false, now)
 	c.remote = hs.SrcChannel
 	c.setParams(params)
-	c.established = true
 	s.peerUp(c)
 	c.lastRecv = now
 	s.sendHandshakeReply(c, now)
@@ -249,6 +256,7 @@ func (s *Swarm) newChannel(addr netip.AddrPort, initiator bool, now time.Time) *
 		lastSend:    now,
 		chokingPeer: e.cfg.NoUpload,
 		inflightIdx: make(map[uint64]uint64),
+		rtt:         ledbat.RTT{MinRTO: minRTO},
 		cc:          ledbat.New(ledbat.Config{InitCwnd: initCwnd}, now),
 		peerHave:    bin.NewSet(0, 0),
 		known:       bin.NewSet(0, 0),
@@ -363,7 +371,6 @@ func (e *Engine) onHandshake(c *channel, m *wire.Msg, now time.Time) bool {
 	}
 	c.remote = hs.SrcChannel
 	c.setParams(p)
-	c.established = true
 	c.sw.peerUp(c)
 	return true
 }
@@ -389,6 +396,10 @@ func (e *Engine) dropChannel(c *channel, reason string) {
 	e.log.Debug("channel closed", "peer", c.addr, "reason", reason)
 	delete(e.channels, c.id)
 	delete(s.channels, c.id)
+	if c.established {
+		s.established--
+	}
+	e.up.inflight -= c.inflightBytes
 	e.params.Delete(c.id)
 	if s.pk != nil {
 		s.pk.RemovePeer(c.peer)

@@ -1,7 +1,9 @@
 package ppspp
 
 import (
+	"encoding/binary"
 	"fmt"
+	"hash/fnv"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -30,23 +32,29 @@ type Swarm struct {
 	err      error // why the swarm failed; set before failed is closed
 
 	// Fields below are owned by the loop goroutine.
-	pk        *picker.Picker // nil once complete
-	have      *bin.Set       // verified chunks: a copy of the store's, kept by the loop
-	channels  map[uint32]*channel
-	nextPeer  picker.PeerID
-	banned    map[netip.AddrPort]bool
-	peaks     []bin.Bin
-	newHave   []bin.Range // chunks verified during this batch, for HAVE
-	bytesFrom map[netip.AddrPort]uint64
-	bytesTo   map[netip.AddrPort]uint64
-	lastCkpt  time.Time
-	dirty     bool
-	started   time.Time
-	scratch   []uint64
-	retxs     []bool
-	nodes     []merkle.Node
-	ranges    []bin.Range
-	play      playback // where readers are; see SetReaders
+	pk            *picker.Picker // nil once complete
+	have          *bin.Set       // verified chunks: a copy of the store's, kept by the loop
+	channels      map[uint32]*channel
+	established   int // channels whose handshake completed
+	lastHousekeep time.Time
+	upBacklog     int // requests queued on all channels after the last pump
+	nextPeer      picker.PeerID
+	banned        map[netip.AddrPort]bool
+	peaks         []bin.Bin
+	newHave       []bin.Range // chunks verified during this batch, for HAVE
+	bytesFrom     map[netip.AddrPort]uint64
+	bytesTo       map[netip.AddrPort]uint64
+	lastCkpt      time.Time
+	dirty         bool
+	started       time.Time
+	scratch       []uint64
+	retxs         []bool
+	nodes         []merkle.Node
+	chunkNodes    []merkle.Node
+	haveOut       []bin.Range
+	haveKeep      []pendingHave
+	ranges        []bin.Range
+	play          playback // where readers are; see SetReaders
 }
 
 func newSwarm(e *Engine, c *Content) *Swarm {
@@ -73,7 +81,13 @@ func newSwarm(e *Engine, c *Content) *Swarm {
 		s.finish()
 	} else {
 		cfg := picker.DefaultConfig()
-		cfg.Seed = uint64(time.Now().UnixNano())
+		cfg.Spread = true // readers set urgent ranges, which keep their order
+		// Leechers that start together must break ties differently, or
+		// they ask the seeder for the same chunks and have nothing to
+		// trade: the seed mixes the clock with our address and the
+		// content, which differ between peers even when clocks agree (in
+		// a simulation, or on hosts started at once).
+		cfg.Seed = pickerSeed(time.Now(), e.conn.LocalAddr(), c.Tree.Root())
 		s.pk = picker.New(c.Tree.NumChunks(), cfg)
 		if s.tree.Known() {
 			s.have.Ranges(func(r bin.Range) bool {
@@ -85,6 +99,18 @@ func newSwarm(e *Engine, c *Content) *Swarm {
 		}
 	}
 	return s
+}
+
+// pickerSeed derives a picker's seed from t, addr and root with FNV-1a.
+func pickerSeed(t time.Time, addr netip.AddrPort, root []byte) uint64 {
+	h := fnv.New64a()
+	b, _ := addr.MarshalBinary()
+	var ts [8]byte
+	binary.LittleEndian.PutUint64(ts[:], uint64(t.UnixNano()))
+	h.Write(ts[:])
+	h.Write(b)
+	h.Write(root)
+	return h.Sum64()
 }
 
 // Root returns the swarm ID (the Merkle root hash).

@@ -65,6 +65,7 @@ func (s *Swarm) onAck(c *channel, r bin.Range, delayUS int64, now time.Time) {
 	c.peerHave.AddRange(r)
 	s.checkSpurious(c, r, now)
 	var ackedBytes, ackedPkts int
+	var rtt time.Duration
 	for i := r.Start; i <= r.End; i++ {
 		s.markAcked(c, bin.Chunk(i))
 		seq, ok := c.inflightIdx[i]
@@ -82,6 +83,7 @@ func (s *Swarm) onAck(c *channel, r bin.Range, delayUS int64, now time.Time) {
 		ackedPkts++
 		if !e.retx {
 			d := now.Sub(e.at)
+			rtt = d
 			c.rtt.Sample(d)
 			if d > 0 && (c.minRTT == 0 || d < c.minRTT) {
 				c.minRTT = d
@@ -105,6 +107,7 @@ func (s *Swarm) onAck(c *channel, r bin.Range, delayUS int64, now time.Time) {
 		} else {
 			c.cc.OnAck(now, ackedBytes, delay)
 		}
+		s.e.up.onAck(s.e, c, now, ackedBytes, ackedPkts, rtt)
 	}
 	// Pop acknowledged entries; an unacknowledged one that dupThresh later
 	// ones overtook was lost: queue it again, at the front.
@@ -118,6 +121,7 @@ func (s *Swarm) onAck(c *channel, r bin.Range, delayUS int64, now time.Time) {
 			}
 			delete(c.inflightIdx, e.chunk)
 			c.inflightBytes -= e.size
+			s.e.up.inflight -= e.size
 			lost = append(lost, e.chunk)
 		}
 		c.inflightHead++
@@ -128,6 +132,7 @@ func (s *Swarm) onAck(c *channel, r bin.Range, delayUS int64, now time.Time) {
 		s.e.stats.Losses.Add(uint64(len(lost)))
 		if now.Sub(c.lastLoss) > c.rtt.SRTT() {
 			c.cc.OnLoss(now)
+			s.e.up.cc.OnLoss(now)
 			c.cut = &lossCut{lost: make(map[uint64]time.Time, len(lost)), prevLoss: c.lastLoss}
 			c.lastLoss = now
 		}
@@ -186,6 +191,7 @@ func (s *Swarm) checkSpurious(c *channel, r bin.Range, now time.Time) {
 		c.cut = nil
 		if u, ok := c.cc.(interface{ UndoLoss() bool }); ok && u.UndoLoss() {
 			c.lastLoss = cut.prevLoss
+			s.e.up.cc.UndoLoss()
 		}
 	}
 }
@@ -221,6 +227,7 @@ func (s *Swarm) checkRTO(c *channel, now time.Time) {
 	c.inflightSeq += uint64(len(c.inflight) - c.inflightHead)
 	c.inflight = c.inflight[:0]
 	c.inflightHead = 0
+	s.e.up.inflight -= c.inflightBytes // one silent peer does not stall the others
 	c.inflightBytes = 0
 	c.cc.OnTimeout(now)
 	c.cut = nil     // a timeout is never undone
@@ -263,11 +270,10 @@ func (s *Swarm) refillPacer(c *channel, now time.Time, per int) bool {
 // pacerMinBurst is the smallest burst, in datagrams, the pacer allows.
 const pacerMinBurst = 16
 
-// sendData sends queued chunks to c as far as its congestion window
-// allows: first the INTEGRITY messages the peer needs (peaks, then uncles
-// largest first, RFC 7574 §5.6), in their own datagrams, then one DATA
-// datagram per chunk, all the same size so the batch can leave in one GSO
-// send.
+// sendData sends queued chunks to c as far as its congestion window, the
+// uplink's and the pacer allow, one DATA datagram per chunk, each after
+// the INTEGRITY messages the peer needs for it (peaks, then uncles largest
+// first, RFC 7574 §5.6).
 func (s *Swarm) sendData(c *channel, now time.Time) {
 	if !c.established || c.chokingPeer || c.queueLen() == 0 || !s.tree.Known() {
 		return
@@ -283,9 +289,13 @@ func (s *Swarm) sendData(c *channel, now time.Time) {
 			}
 			budget = per
 		}
+		if budget = min(budget, s.e.up.room(per)); budget < per {
+			return
+		}
 		if pace && int(c.paceTokens) < budget {
 			budget = int(c.paceTokens)
 			if budget < per {
+				s.e.paced = true // the tick must come back soon
 				return
 			}
 		}
@@ -309,58 +319,121 @@ func (s *Swarm) sendData(c *channel, now time.Time) {
 		if len(chunks) == 0 {
 			return
 		}
-		nodes := s.nodes[:0]
 		// Peaks go first on a channel, and again while the peer has
 		// verified nothing (the datagram that carried them may be lost).
-		if !c.peaksSent || retxs[0] && c.acked.Count() == 0 {
-			for _, p := range s.tree.Peaks() {
-				nodes = append(nodes, p)
-				c.known.Add(uint64(p.Bin))
-			}
-			c.peaksSent = true
-		}
-		for k, i := range chunks {
-			from := len(nodes)
-			if retxs[k] {
-				nodes = s.tree.Uncles(nodes, i, c.ackedFn)
-			} else {
-				nodes = s.tree.Uncles(nodes, i, c.knownFn)
-			}
-			for _, nd := range nodes[from:] {
-				c.known.Add(uint64(nd.Bin))
-			}
-			s.markSent(c, i)
-		}
-		s.nodes = nodes
-		s.sendIntegrity(c, nodes)
+		peaks := !c.peaksSent || retxs[0] && c.acked.Count() == 0
+		c.peaksSent = true
 		ts := uint64(now.UnixMicro())
-		for k, i := range chunks {
-			data, err := s.st.Chunk(i)
-			if err != nil {
-				continue
+		if len(chunks) <= piggybackMax {
+			// A few chunks, as a channel sharing a slow uplink with many
+			// others sends: each carries its own hashes in front of it
+			// (RFC 7574 §5.6), which saves a datagram per chunk.
+			for k, i := range chunks {
+				nodes := s.integrityFor(c, i, retxs[k], peaks && k == 0)
+				s.sendChunk(c, nodes, i, retxs[k], ts, per, pace, now)
 			}
-			b := s.e.out.begin(c.remote)
-			b = wire.Data{Range: bin.Range{Start: i, End: i}, Timestamp: ts, Payload: data}.Append(b, c.params)
-			s.e.stats.sent(wire.TypeData)
-			s.e.out.commit(b, c.addr)
-			c.inflightIdx[i] = c.inflightSeq + uint64(c.inflightLen())
-			c.inflight = append(c.inflight, sent{chunk: i, at: now, size: per, retx: retxs[k]})
-			c.inflightBytes += per
-			if pace {
-				c.paceTokens -= float64(per)
+		} else {
+			// A burst: all the hashes in datagrams of their own, then
+			// DATA datagrams all of one size, which leave in one GSO send.
+			nodes := s.nodes[:0]
+			for k, i := range chunks {
+				nodes = append(nodes, s.integrityFor(c, i, retxs[k], peaks && k == 0)...)
 			}
-			c.bytesTo += uint64(len(data))
-			s.e.stats.ChunksSent.Add(1)
-			if retxs[k] {
-				s.e.stats.Retransmits.Add(1)
-				if c.cut != nil {
-					if at, ok := c.cut.lost[i]; ok && at.IsZero() {
-						c.cut.lost[i] = now
-					}
-				}
+			s.nodes = nodes
+			s.sendIntegrity(c, nodes)
+			for k, i := range chunks {
+				s.sendChunk(c, nil, i, retxs[k], ts, per, pace, now)
 			}
 		}
 		c.lastSend = now
+	}
+}
+
+// piggybackMax is the largest batch whose chunks carry their INTEGRITY
+// messages in their own DATA datagrams.
+const piggybackMax = 2
+
+// integrityFor returns the hashes the peer needs to verify chunk i (the
+// peaks first if peaks is set) and records them as sent. A retransmission
+// repeats every hash the peer has not acknowledged, since the datagram
+// that carried them may be lost too. The slice is valid until the next
+// call.
+func (s *Swarm) integrityFor(c *channel, i uint64, retx, peaks bool) []merkle.Node {
+	nodes := s.chunkNodes[:0]
+	if peaks {
+		for _, p := range s.tree.Peaks() {
+			nodes = append(nodes, p)
+			c.known.Add(uint64(p.Bin))
+		}
+	}
+	from := len(nodes)
+	if retx {
+		nodes = s.tree.Uncles(nodes, i, c.ackedFn)
+	} else {
+		nodes = s.tree.Uncles(nodes, i, c.knownFn)
+	}
+	for _, nd := range nodes[from:] {
+		c.known.Add(uint64(nd.Bin))
+	}
+	s.markSent(c, i)
+	s.chunkNodes = nodes
+	return nodes
+}
+
+// sendChunk sends chunk i to c in one DATA datagram, behind the INTEGRITY
+// messages of nodes if they fit in it (in a datagram of their own before it
+// if not), and records it in flight.
+func (s *Swarm) sendChunk(c *channel, nodes []merkle.Node, i uint64, retx bool, ts uint64, per int, pace bool, now time.Time) {
+	data, err := s.st.Chunk(i)
+	if err != nil {
+		return
+	}
+	m := wire.Data{Range: bin.Range{Start: i, End: i}, Timestamp: ts, Payload: data}
+	b := s.e.out.begin(c.remote)
+	size := 4 + m.Len(c.params)
+	if c.dirtyRecv {
+		// ACKs for what the peer sent us ride along when they fit.
+		if size+s.acksLen(c) <= maxPayload {
+			b = s.appendAcks(c, b, now)
+			size = len(b) + m.Len(c.params)
+		}
+	}
+	if len(nodes) > 0 {
+		for _, nd := range nodes {
+			size += wire.Integrity{Range: nd.Bin.Range(), Hash: nd.Hash}.Len(c.params)
+		}
+		if size > maxPayload {
+			s.sendIntegrity(c, nodes)
+			if len(b) > 4 {
+				s.e.out.commit(b, c.addr)
+			}
+			b = s.e.out.begin(c.remote)
+		} else {
+			for _, nd := range nodes {
+				b = wire.Integrity{Range: nd.Bin.Range(), Hash: nd.Hash}.Append(b, c.params)
+			}
+			s.e.stats.MsgsOut[wire.TypeIntegrity].Add(uint64(len(nodes)))
+		}
+	}
+	b = m.Append(b, c.params)
+	s.e.stats.sent(wire.TypeData)
+	s.e.out.commit(b, c.addr)
+	c.inflightIdx[i] = c.inflightSeq + uint64(c.inflightLen())
+	c.inflight = append(c.inflight, sent{chunk: i, at: now, size: per, retx: retx})
+	c.inflightBytes += per
+	s.e.up.inflight += per
+	if pace {
+		c.paceTokens -= float64(per)
+	}
+	c.bytesTo += uint64(len(data))
+	s.e.stats.ChunksSent.Add(1)
+	if retx {
+		s.e.stats.Retransmits.Add(1)
+		if c.cut != nil {
+			if at, ok := c.cut.lost[i]; ok && at.IsZero() {
+				c.cut.lost[i] = now
+			}
+		}
 	}
 }
 
@@ -383,12 +456,26 @@ func (s *Swarm) sendIntegrity(c *channel, nodes []merkle.Node) {
 
 // pump runs the upload side of every channel.
 func (s *Swarm) pump(now time.Time) {
+	backlog := 0
 	for _, c := range s.channels {
 		s.sendData(c, now)
+		backlog += c.queueLen()
 	}
+	s.upBacklog = backlog
 }
 
+// housekeepEvery is how often onTick looks at every channel's timers
+// (retransmission, request deadlines, HAVEs, keepalives). The engine ticks
+// more often, for the pacers; with dozens of channels per process and
+// dozens of processes per machine, visiting each channel every tick costs
+// more than the data.
+const housekeepEvery = 20 * time.Millisecond
+
 func (s *Swarm) onTick(now time.Time) {
+	if now.Sub(s.lastHousekeep) < housekeepEvery {
+		return
+	}
+	s.lastHousekeep = now
 	s.rankPeers(now)
 	s.hurry(now)
 	ka := s.e.cfg.KeepAlive
@@ -411,8 +498,12 @@ func (s *Swarm) onTick(now time.Time) {
 		s.checkRTO(c, now)
 		s.expireRequests(c, now)
 		b := s.e.out.begin(c.remote)
-		if c.havesDue(now) {
+		ack := c.ackNow(now)
+		if s.havesDue(c, now, ack) {
 			b = s.flushHaves(c, b, now)
+		}
+		if ack {
+			b = s.appendAcks(c, b, now)
 		}
 		if b = s.appendRequests(c, b, now); len(b) > 4 {
 			s.e.out.commit(b, c.addr)
