@@ -37,6 +37,10 @@ type Config struct {
 	BaseHistory   int  // one-minute buckets of base delay; default 10
 	CurrentFilter int  // samples in the current-delay filter; default 4
 	NoSlowStart   bool // start in congestion avoidance
+	// LossBeta is the fraction of the window kept on a loss, in (0, 1);
+	// default ½ (RFC 6817 §2.4.2). A controller that stands for several
+	// flows, each of which would halve only its own share, may keep more.
+	LossBeta float64
 	// MinRTO is the lower bound of the retransmission timeout; 0 means the
 	// RFC 6298 value of one second.
 	MinRTO time.Duration
@@ -71,6 +75,9 @@ func (c Config) withDefaults() Config {
 	c.InitCwnd = min(max(c.InitCwnd, c.MinCwnd), c.MaxCwnd)
 	if c.BaseHistory <= 0 {
 		c.BaseHistory = DefaultBaseHistory
+	}
+	if !(c.LossBeta > 0 && c.LossBeta < 1) { // also catches NaN
+		c.LossBeta = 0.5
 	}
 	if c.CurrentFilter <= 0 {
 		c.CurrentFilter = DefaultCurrentFilter

@@ -145,7 +145,7 @@ func (l *LEDBAT) SRTT() time.Duration { return l.rtt.SRTT() }
 // lossGuard is used in place of the RTT before any RTT sample.
 const lossGuard = 100 * time.Millisecond
 
-// OnLoss implements Controller: cwnd = min(cwnd, max(cwnd/2, MIN_CWND))
+// OnLoss implements Controller: cwnd = min(cwnd, max(cwnd·LossBeta, MIN_CWND))
 // (RFC 6817 §2.4.1/§2.4.2), at most once per smoothed RTT so that the
 // losses of one window count as one congestion event. The state before the
 // reduction is kept for UndoLoss. A loss reported within a round trip of
@@ -169,7 +169,7 @@ func (l *LEDBAT) OnLoss(now time.Time) {
 	l.canUndo = true
 	l.slowStart = false
 	l.lastDecrease, l.hasDecreased = now, true
-	l.cwnd = min(l.cwnd, max(l.cwnd/2, float64(l.cfg.MinCwnd)))
+	l.cwnd = min(l.cwnd, max(l.cwnd*l.beta(), float64(l.cfg.MinCwnd)))
 	l.ssthresh = l.cwnd
 }
 
@@ -226,3 +226,6 @@ func (l *LEDBAT) InSlowStart() bool { return l.slowStart }
 func (l *LEDBAT) clamp() {
 	l.cwnd = min(max(l.cwnd, float64(l.cfg.MinCwnd)), float64(l.cfg.MaxCwnd))
 }
+
+// beta is the fraction of the window kept on a loss.
+func (l *LEDBAT) beta() float64 { return l.cfg.LossBeta }

@@ -26,7 +26,7 @@ func ackWindow(l *LEDBAT, now time.Time, rtt, delay time.Duration) time.Time {
 func TestDefaults(t *testing.T) {
 	c := Config{}.withDefaults()
 	want := Config{Target: 25 * time.Millisecond, Gain: 1, AllowedIncrease: 1, MSS: 1100, MinCwnd: 2200,
-		InitCwnd: 4380, MaxCwnd: DefaultMaxCwnd, BaseHistory: 10, CurrentFilter: 4}
+		InitCwnd: 4380, MaxCwnd: DefaultMaxCwnd, BaseHistory: 10, CurrentFilter: 4, LossBeta: 0.5}
 	if c != want {
 		t.Errorf("defaults = %+v, want %+v", c, want)
 	}
@@ -255,6 +255,19 @@ func TestLossHalving(t *testing.T) {
 	l.OnLoss(t0.Add(lossGuard))
 	if w := l.Window(); w != 16*mss {
 		t.Errorf("window %d, want %d after two separated losses", w, 16*mss)
+	}
+	// LossBeta keeps another fraction; out of range it is clamped.
+	l = New(Config{InitCwnd: 100 * mss, LossBeta: 0.7}, t0)
+	l.OnLoss(t0)
+	if w := l.Window(); w != 70*mss {
+		t.Errorf("LossBeta 0.7: window %d, want %d", w, 70*mss)
+	}
+	for _, b := range []float64{1.5, math.NaN()} {
+		l = New(Config{InitCwnd: 100 * mss, LossBeta: b}, t0)
+		l.OnLoss(t0)
+		if w := l.Window(); w != 50*mss {
+			t.Errorf("LossBeta %v: window %d, want %d", b, w, 50*mss)
+		}
 	}
 }
 

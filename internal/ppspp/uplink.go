@@ -18,10 +18,10 @@ import (
 // LEDBAT window among the flows from this host: a channel sends only what
 // both its own window and the uplink's allow.
 //
-// The uplink's delay samples are the channels' queuing delays (current
-// minus base delay, so clock offsets and path lengths drop out): each
-// sample is the median of the latest estimate of every channel heard from
-// in the last second. A queue on our uplink delays every channel and so
+// The uplink's delay samples are the channels' queuing delays (a channel's
+// latest one-way delay sample minus its base delay, so clock offsets and
+// path lengths drop out): each sample is the median of the latest
+// estimate of every channel heard from in the last second. A queue on our uplink delays every channel and so
 // shows in most of them; a queue in front of one receiver shows in that
 // channel only, and a channel that opened while our queue stood took part
 // of it for its base delay and reads low: neither moves the median much.
@@ -35,7 +35,7 @@ type uplink struct {
 const upRecent = time.Second
 
 func newUplink(now time.Time) uplink {
-	return uplink{cc: ledbat.New(ledbat.Config{InitCwnd: initCwnd}, now)}
+	return uplink{cc: ledbat.New(ledbat.Config{InitCwnd: initCwnd, LossBeta: upLossBeta}, now)}
 }
 
 // room returns the bytes the uplink lets the channels send now: at least
@@ -48,13 +48,23 @@ func (u *uplink) room(per int) int {
 	return r
 }
 
-// onAck feeds the uplink an acknowledgement on channel c of engine e.
-func (u *uplink) onAck(e *Engine, c *channel, now time.Time, bytes, packets int, rtt time.Duration) {
+// onAck feeds the uplink an acknowledgement on channel c of engine e,
+// which carried the one-way delay sample delay.
+func (u *uplink) onAck(e *Engine, c *channel, now time.Time, bytes, packets int, rtt, delay time.Duration) {
 	u.inflight -= bytes
 	if rtt > 0 {
 		u.cc.OnRTTSample(rtt)
 	}
-	c.qd, c.qdAt = c.cc.QueuingDelay(), now
+	// The channel's queuing delay from this sample alone: its own filter
+	// keeps the least of its last few samples, which, a few a second
+	// apart, would lag the uplink's queue by seconds.
+	qd := c.cc.QueuingDelay()
+	if b, ok := c.cc.(interface{ BaseDelay() (time.Duration, bool) }); ok {
+		if base, ok := b.BaseDelay(); ok {
+			qd = max(delay-base, 0)
+		}
+	}
+	c.qd, c.qdAt = qd, now
 	u.qds = u.qds[:0]
 	for _, o := range e.channels {
 		if !o.qdAt.IsZero() && now.Sub(o.qdAt) < upRecent {
@@ -64,3 +74,10 @@ func (u *uplink) onAck(e *Engine, c *channel, now time.Time, bytes, packets int,
 	slices.Sort(u.qds)
 	u.cc.OnAckPackets(now, bytes, packets, u.qds[len(u.qds)/2])
 }
+
+// upLossBeta is the fraction of the uplink's window kept on a loss: that of
+// CUBIC (RFC 9438 §4.6), not LEDBAT's half. The window stands for one flow
+// per channel, and a loss on a shared queue would have halved only the
+// window of the flow that saw it. On a shallow queue (50 ms, less than a
+// round trip) halving the whole leaves the uplink idle until it regrows.
+const upLossBeta = 0.7

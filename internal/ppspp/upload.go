@@ -107,7 +107,7 @@ func (s *Swarm) onAck(c *channel, r bin.Range, delayUS int64, now time.Time) {
 		} else {
 			c.cc.OnAck(now, ackedBytes, delay)
 		}
-		s.e.up.onAck(s.e, c, now, ackedBytes, ackedPkts, rtt)
+		s.e.up.onAck(s.e, c, now, ackedBytes, ackedPkts, rtt, delay)
 	}
 	// Pop acknowledged entries; an unacknowledged one that dupThresh later
 	// ones overtook was lost: queue it again, at the front.
