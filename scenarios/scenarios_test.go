@@ -76,6 +76,18 @@ func TestFlashcrowd(t *testing.T) {
 	}
 }
 
+func TestFlashcrowdSlow(t *testing.T) {
+	s := load(t, "flashcrowd-slow")
+	hosts := s.Hosts()
+	if len(hosts) != 31 || s.Content.Size != 4<<20 || hosts[0].Up.Rate != 4e6 || hosts[1].Up.Rate != 1e6 || hosts[1].Down.Rate != 4e6 {
+		t.Fatalf("%d hosts, %d bytes, first %+v, second %+v", len(hosts), s.Content.Size, hosts[0], hosts[1])
+	}
+	// 30·4 MiB·8 / (4 + 30·1) Mbit/s = 29.607 s.
+	if bound, term := s.FluidBound(); bound.Round(time.Millisecond) != 29607*time.Millisecond || term != lab.TermSwarm {
+		t.Errorf("fluid bound %v (%s)", bound, term)
+	}
+}
+
 func TestArrivals(t *testing.T) {
 	s := load(t, "arrivals")
 	if c := count(s); c["seed"] != 1 || c["viewer"] != 20 {

@@ -72,6 +72,13 @@ func printResults(r *lab.Results) {
 		fmt.Println()
 	}
 	fmt.Printf("bytes from the source: %.1f%%\n", 100*r.SourceShare)
+	if r.CPUs > 0 {
+		fmt.Printf("machine CPU: %.0f%% busy over the run, %d cores", 100*r.MachineBusy, r.CPUs)
+		if r.MachineBusy >= 0.9 {
+			fmt.Print(" (saturated: the times measure the machine as much as the protocol)")
+		}
+		fmt.Println()
+	}
 	if r.StartupP50 > 0 {
 		fmt.Printf("startup (first MiB): p50 %v, p95 %v\n", r.StartupP50.Round(time.Millisecond), r.StartupP95.Round(time.Millisecond))
 	}

@@ -700,6 +700,7 @@ type page struct {
 	Figures          []figure
 	RunDuration      string
 	IdenticalSummary string
+	CPU              string
 }
 
 func fmtDur(d time.Duration) string {
@@ -777,6 +778,10 @@ func writeIndex(path string, r *Results, figs []figure) error {
 	if pg.Gets > 0 {
 		pg.Share = fmt.Sprintf("%.1f%%", 100*r.SourceShare)
 	}
+	pg.CPU = "–"
+	if r.CPUs > 0 {
+		pg.CPU = fmt.Sprintf("%.0f%% of %d cores", 100*r.MachineBusy, r.CPUs)
+	}
 	pg.IdenticalSummary = "no"
 	if r.AllIdentical {
 		pg.IdenticalSummary = "yes"
@@ -820,6 +825,7 @@ figcaption { color: #555; font-size: 0.9em; }
 <tr><th>fluid-model lower bound</th><td>{{.Bound}}</td></tr>
 <tr><th>completion / bound</th><td>{{.Ratio}}</td></tr>
 <tr><th>bytes from seeders</th><td>{{.Share}}</td></tr>
+<tr><th>machine CPU busy</th><td>{{.CPU}}</td></tr>
 <tr><th>startup delay p50 / p95</th><td>{{.P50}} / {{.P95}}</td></tr>
 <tr><th>every copy identical to the source</th><td>{{.IdenticalSummary}}</td></tr>
 </table>

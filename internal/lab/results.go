@@ -35,7 +35,12 @@ type Results struct {
 	StartupP50   time.Duration // over the gets that started up
 	StartupP95   time.Duration
 	AllIdentical bool // every get's file is byte-identical to the source
-	Errors       []string
+	// MachineBusy is the share of the machine's CPU time (CPUs of them)
+	// spent busy while the hosts ran; 0 if unknown. Near 1 the machine,
+	// not the protocol, set the pace.
+	MachineBusy float64
+	CPUs        int
+	Errors      []string
 }
 
 // HostResult is one host's part of a run.

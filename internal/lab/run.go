@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"syscall"
 	"time"
@@ -156,9 +157,14 @@ func (r *runner) run(ctx context.Context) (res *Results, err error) {
 		r.procs = append(r.procs, pr)
 	}
 	r.started = time.Now()
+	cpu0, cpuErr := readCPU("/proc/stat")
 	runErr := r.loop(ctx)
+	cpu1, cpuErr1 := readCPU("/proc/stat")
 	r.stopAll()
 	res = r.collect()
+	if cpuErr == nil && cpuErr1 == nil {
+		res.MachineBusy, res.CPUs = busyShare(cpu0, cpu1), runtime.NumCPU()
+	}
 	if runErr != nil {
 		res.Errors = append(res.Errors, runErr.Error())
 	}
