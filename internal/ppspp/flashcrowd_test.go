@@ -64,7 +64,7 @@ func TestFlashCrowd(t *testing.T) {
 		if *flashTrace {
 			stop := make(chan struct{})
 			defer close(stop)
-			go traceFlash([]*testNode{seeder, nodes[0], nodes[1]}, start, stop)
+			go traceFlash([]*testNode{seeder, nodes[0], nodes[1]}, nodes, start, stop)
 		}
 		var last time.Duration
 		for i, s := range swarms {
@@ -115,14 +115,23 @@ func TestFlashCrowd(t *testing.T) {
 	})
 }
 
-// traceFlash prints, every second, the upload state of the nodes in show.
-func traceFlash(show []*testNode, start time.Time, stop chan struct{}) {
+// traceFlash prints, every second, the upload state of the nodes in show
+// and the chunks all leechers sent and verified in that second.
+func traceFlash(show, leechers []*testNode, start time.Time, stop chan struct{}) {
+	var sent, verified uint64
 	for range 600 {
 		select {
 		case <-stop:
 			return
 		case <-time.After(time.Second):
 		}
+		var s, v uint64
+		for _, ln := range leechers {
+			st := ln.e.Stats().Snapshot()
+			s, v = s+st.ChunksSent, v+st.ChunksVerified
+		}
+		fmt.Printf("t=%v leechers sent %d chunks, verified %d\n", time.Since(start).Round(time.Second), s-sent, v-verified)
+		sent, verified = s, v
 		for k, tn := range show {
 			e := tn.e
 			var line string

@@ -456,9 +456,15 @@ func (s *Swarm) sendIntegrity(c *channel, nodes []merkle.Node) {
 
 // pump runs the upload side of every channel.
 func (s *Swarm) pump(now time.Time) {
+	// With the uplink's window full, no channel may send: most pumps in a
+	// busy swarm, each of which would otherwise visit every channel's
+	// windows and pacer.
+	room := s.e.up.room(s.perChunkWire()) >= s.perChunkWire()
 	backlog := 0
 	for _, c := range s.channels {
-		s.sendData(c, now)
+		if room {
+			s.sendData(c, now)
+		}
 		backlog += c.queueLen()
 	}
 	s.upBacklog = backlog
