@@ -486,19 +486,26 @@ func (s *Swarm) afterBatch(now time.Time) {
 			}
 			continue
 		}
-		b := s.e.out.begin(c.remote)
-		if s.havesDue(c, now, ack) {
-			b = s.flushHaves(c, b, now)
-		}
-		if ack {
-			b = s.appendAcks(c, b, now)
-		}
-		if b = s.appendRequests(c, b, now); len(b) > 4 {
+		if b := s.control(c, now, ack); len(b) > 4 {
 			s.e.out.commit(b, c.addr)
 			c.lastSend = now
 		}
 	}
 	s.newHave = s.newHave[:0]
+}
+
+// control returns a datagram to c with the HAVEs due, the pending ACKs if
+// ack is set, and the REQUESTs its window has room for; it holds only the
+// channel ID if none of those is due.
+func (s *Swarm) control(c *channel, now time.Time, ack bool) []byte {
+	b := s.e.out.begin(c.remote)
+	if s.havesDue(c, now, ack) {
+		b = s.flushHaves(c, b, now)
+	}
+	if ack {
+		b = s.appendAcks(c, b, now)
+	}
+	return s.appendRequests(c, b, now)
 }
 
 // appendAcks appends to b the ACKs for the chunks received from c since

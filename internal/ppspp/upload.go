@@ -503,15 +503,7 @@ func (s *Swarm) onTick(now time.Time) {
 		}
 		s.checkRTO(c, now)
 		s.expireRequests(c, now)
-		b := s.e.out.begin(c.remote)
-		ack := c.ackNow(now)
-		if s.havesDue(c, now, ack) {
-			b = s.flushHaves(c, b, now)
-		}
-		if ack {
-			b = s.appendAcks(c, b, now)
-		}
-		if b = s.appendRequests(c, b, now); len(b) > 4 {
+		if b := s.control(c, now, c.ackNow(now)); len(b) > 4 {
 			s.e.out.commit(b, c.addr)
 			c.lastSend = now
 		} else if now.Sub(c.lastSend) >= ka {
