@@ -334,7 +334,7 @@ func TestParseScenarioTooLarge(t *testing.T) {
 
 func TestShippedAndLoad(t *testing.T) {
 	names := Shipped()
-	want := []string{"arrivals", "churn", "flashcrowd", "nat-mix", "small"}
+	want := []string{"arrivals", "churn", "flashcrowd", "flashcrowd-slow", "nat-mix", "small"}
 	if !reflect.DeepEqual(names, want) {
 		t.Errorf("Shipped() = %v, want %v", names, want)
 	}
@@ -369,7 +369,7 @@ func TestShippedAndLoad(t *testing.T) {
 
 	_, err := LoadScenario("flashmob")
 	if err == nil || !strings.Contains(err.Error(), `unknown scenario "flashmob"`) ||
-		!strings.Contains(err.Error(), "arrivals, churn, flashcrowd, nat-mix, small") {
+		!strings.Contains(err.Error(), "arrivals, churn, flashcrowd, flashcrowd-slow, nat-mix, small") {
 		t.Errorf("unknown scenario error: %v", err)
 	}
 }
