@@ -124,10 +124,10 @@ func TestSwarmLossyTwentyLeechers(t *testing.T) {
 		var outs []string
 		for i := range leechers {
 			ln := startNode(t, n, fmt.Sprintf("10.0.1.%d", i+1), link, down, Config{})
-			defer ln.e.Close()
 			out := filepath.Join(dir, fmt.Sprintf("out-%d", i))
 			s, c := download(t, ln, sw.Root(), out, seeder.addr)
 			defer c.Close()
+			defer ln.e.Close() // before the content: a running engine checkpoints it
 			swarms = append(swarms, s)
 			outs = append(outs, out)
 		}

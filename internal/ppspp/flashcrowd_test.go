@@ -50,13 +50,22 @@ func TestFlashCrowd(t *testing.T) {
 		var nodes []*testNode
 		var swarms []*Swarm
 		var outs []string
+		var contents []*Content
+		defer func() {
+			// Engines first: a running engine checkpoints its content.
+			for _, ln := range nodes {
+				ln.e.Close()
+			}
+			for _, c := range contents {
+				c.Close()
+			}
+		}()
 		for i := range leechers {
 			ln := startNode(t, n, fmt.Sprintf("10.0.1.%d", i+1), simnet.LinkConfig{Delay: delay, Rate: upRate, Queue: q}, down, Config{})
-			defer ln.e.Close()
+			nodes = append(nodes, ln)
 			out := filepath.Join(dir, fmt.Sprintf("out-%d", i))
 			s, c := download(t, ln, sw.Root(), out, seeder.addr)
-			defer c.Close()
-			nodes = append(nodes, ln)
+			contents = append(contents, c)
 			swarms = append(swarms, s)
 			outs = append(outs, out)
 		}
@@ -85,8 +94,14 @@ func TestFlashCrowd(t *testing.T) {
 
 		var msgs MsgCounts
 		var bytesOut, dgOut, sent, dups, timeouts uint64
-		for _, ln := range nodes {
+		for k, ln := range append([]*testNode{seeder}, nodes...) {
 			st := ln.e.Stats().Snapshot()
+			if st.Malformed != 0 || st.BadRange != 0 || st.CorruptChunks != 0 {
+				t.Errorf("node %d: %d malformed datagrams, %d bad ranges, %d corrupt chunks", k, st.Malformed, st.BadRange, st.CorruptChunks)
+			}
+			if k == 0 {
+				continue
+			}
 			for k := range msgs {
 				msgs[k] += st.MsgsOut[k]
 			}

@@ -93,7 +93,7 @@ func TestLibswiftSeederReplay(t *testing.T) {
 		root, _ := hex.DecodeString(swiftRoot)
 		out := filepath.Join(dir, "out")
 		s, c := download(t, leech, root, out, swift.LocalAddrPort())
-		defer c.Close()
+		t.Cleanup(func() { c.Close() }) // after the engine: a running engine checkpoints it
 
 		buf := make([]byte, 2048)
 		nn, from, err := swift.ReadFromUDPAddrPort(buf)

@@ -96,7 +96,7 @@ func TestCorruptPeerDropped(t *testing.T) {
 		defer leech.e.Close()
 		out := filepath.Join(dir, "out")
 		s, c := download(t, leech, sw.Root(), out, evilConn.LocalAddrPort(), honest.addr)
-		defer c.Close()
+		t.Cleanup(func() { c.Close() }) // after the engine: a running engine checkpoints it
 		if !waitDone(t, s, time.Minute) {
 			t.Fatal("download did not complete")
 		}
@@ -234,7 +234,7 @@ func TestBadInputCounted(t *testing.T) {
 		defer leech.e.Close()
 		out := filepath.Join(dir, "out")
 		s, c := download(t, leech, sw.Root(), out, seeder.addr)
-		defer c.Close()
+		t.Cleanup(func() { c.Close() }) // after the engine: a running engine checkpoints it
 		if !waitDone(t, s, time.Minute) {
 			t.Fatal("node stopped serving after bad input")
 		}
@@ -316,7 +316,7 @@ func TestExpiredRequestCancelled(t *testing.T) {
 		defer leech.e.Close()
 		out := filepath.Join(dir, "out")
 		s, c := download(t, leech, sw.Root(), out, honest.addr, muteConn.LocalAddrPort())
-		defer c.Close()
+		t.Cleanup(func() { c.Close() }) // after the engine: a running engine checkpoints it
 		if !waitDone(t, s, time.Minute) {
 			t.Fatal("download did not complete")
 		}

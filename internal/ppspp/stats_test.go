@@ -46,7 +46,7 @@ func TestMsgCounts(t *testing.T) {
 		defer ln.e.Close()
 		sw := seed(t, sn, src)
 		lw, c := download(t, ln, sw.Root(), filepath.Join(dir, "out"), sn.addr)
-		defer c.Close()
+		t.Cleanup(func() { c.Close() }) // after the engine: a running engine checkpoints it
 		if !waitDone(t, lw, time.Minute) {
 			t.Fatal("download incomplete")
 		}

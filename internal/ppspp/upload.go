@@ -389,32 +389,26 @@ func (s *Swarm) sendChunk(c *channel, nodes []merkle.Node, i uint64, retx bool, 
 		return
 	}
 	m := wire.Data{Range: bin.Range{Start: i, End: i}, Timestamp: ts, Payload: data}
-	b := s.e.out.begin(c.remote)
 	size := 4 + m.Len(c.params)
-	if c.dirtyRecv {
-		// ACKs for what the peer sent us ride along when they fit.
-		if size+s.acksLen(c) <= maxPayload {
-			b = s.appendAcks(c, b, now)
-			size = len(b) + m.Len(c.params)
-		}
+	integ := 0
+	for _, nd := range nodes {
+		integ += wire.Integrity{Range: nd.Bin.Range(), Hash: nd.Hash}.Len(c.params)
 	}
-	if len(nodes) > 0 {
-		for _, nd := range nodes {
-			size += wire.Integrity{Range: nd.Bin.Range(), Hash: nd.Hash}.Len(c.params)
-		}
-		if size > maxPayload {
-			s.sendIntegrity(c, nodes)
-			if len(b) > 4 {
-				s.e.out.commit(b, c.addr)
-			}
-			b = s.e.out.begin(c.remote)
-		} else {
-			for _, nd := range nodes {
-				b = wire.Integrity{Range: nd.Bin.Range(), Hash: nd.Hash}.Append(b, c.params)
-			}
-			s.e.stats.MsgsOut[wire.TypeIntegrity].Add(uint64(len(nodes)))
-		}
+	if size+integ > maxPayload {
+		// Too many hashes to fit: they go first, on their own. (Before
+		// this datagram is begun: the sender builds one at a time.)
+		s.sendIntegrity(c, nodes)
+		nodes, integ = nil, 0
 	}
+	b := s.e.out.begin(c.remote)
+	if c.dirtyRecv && size+integ+s.acksLen(c) <= maxPayload {
+		// ACKs for what the peer sent us ride along.
+		b = s.appendAcks(c, b, now)
+	}
+	for _, nd := range nodes {
+		b = wire.Integrity{Range: nd.Bin.Range(), Hash: nd.Hash}.Append(b, c.params)
+	}
+	s.e.stats.MsgsOut[wire.TypeIntegrity].Add(uint64(len(nodes)))
 	b = m.Append(b, c.params)
 	s.e.stats.sent(wire.TypeData)
 	s.e.out.commit(b, c.addr)
