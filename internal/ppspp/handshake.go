@@ -21,11 +21,11 @@ const (
 )
 
 // minRTO bounds a channel's retransmission timeout from below, as Linux
-// TCP's does (TCP_RTO_MIN), rather than at RFC 6298's one second: a channel
-// that shares a slow uplink with dozens of others sends a few chunks a
-// second, too few for three later ones to reveal a loss soon, so a lost
-// chunk is found by the timer, and a second's wait makes the downloader
-// give up on the peer.
+// TCP's does (TCP_RTO_MIN, though higher), rather than at RFC 6298's one
+// second: a channel that shares a slow uplink with dozens of others sends
+// a few chunks a second, too few for three later ones to reveal a loss
+// soon, so losses are found by the timer, and a second, doubled at each
+// further timeout, stalls the channel until its requests expire.
 const minRTO = 500 * time.Millisecond
 
 // initCwnd is a channel's first congestion window: ten DATA datagrams

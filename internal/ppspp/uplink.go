@@ -21,14 +21,15 @@ import (
 // The uplink's delay samples are the channels' queuing delays (a channel's
 // latest one-way delay sample minus its base delay, so clock offsets and
 // path lengths drop out): each sample is the median of the latest
-// estimate of every channel heard from in the last second. A queue on our uplink delays every channel and so
-// shows in most of them; a queue in front of one receiver shows in that
-// channel only, and a channel that opened while our queue stood took part
-// of it for its base delay and reads low: neither moves the median much.
+// estimate of every channel heard from in the last second. A queue on our
+// uplink delays every channel and so shows in most of them; a queue in
+// front of one receiver shows in that channel only, and a channel that
+// opened while our queue stood took part of it for its base delay and
+// reads low: neither moves the median much.
 type uplink struct {
 	cc       *ledbat.LEDBAT
-	inflight int // bytes in flight on all channels
-	qds      []time.Duration
+	inflight int             // bytes in flight on all channels
+	qds      []time.Duration // scratch for the median
 }
 
 // upRecent is how old a channel's queuing delay may be and still count.
