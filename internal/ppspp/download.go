@@ -515,13 +515,7 @@ func (s *Swarm) appendAcks(c *channel, b []byte, now time.Time) []byte {
 	delay := int64(uint64(c.lastAt.UnixMicro()) - c.lastTS)
 	for _, r := range c.recvRuns {
 		for _, rr := range s.wireRanges(c, r, true) {
-			m := wire.Ack{Range: rr, DelaySample: delay}
-			if len(b)+m.Len(c.params) > maxPayload {
-				s.e.out.commit(b, c.addr)
-				b = s.e.out.begin(c.remote)
-			}
-			b = m.Append(b, c.params)
-			s.e.stats.sent(wire.TypeAck)
+			b = appendMsg(s, c, b, wire.Ack{Range: rr, DelaySample: delay})
 		}
 	}
 	c.recvRuns = c.recvRuns[:0]
@@ -766,13 +760,7 @@ func (s *Swarm) expireRequests(c *channel, now time.Time) {
 // b is full.
 func (s *Swarm) appendCancel(c *channel, b []byte, r bin.Range) []byte {
 	for _, rr := range s.wireRanges(c, r, false) {
-		m := wire.Cancel{Range: rr}
-		if len(b)+m.Len(c.params) > maxPayload {
-			s.e.out.commit(b, c.addr)
-			b = s.e.out.begin(c.remote)
-		}
-		b = m.Append(b, c.params)
-		s.e.stats.sent(wire.TypeCancel)
+		b = appendMsg(s, c, b, wire.Cancel{Range: rr})
 	}
 	return b
 }

@@ -319,13 +319,7 @@ func (s *Swarm) sendHandshakeReply(c *channel, now time.Time) {
 func (s *Swarm) appendHaves(c *channel, b []byte, iter func(func(bin.Range) bool)) []byte {
 	iter(func(r bin.Range) bool {
 		for _, rr := range s.wireRanges(c, r, true) {
-			m := wire.Have{Range: rr}
-			if len(b)+m.Len(c.params) > maxPayload {
-				s.e.out.commit(b, c.addr)
-				b = s.e.out.begin(c.remote)
-			}
-			b = m.Append(b, c.params)
-			s.e.stats.sent(wire.TypeHave)
+			b = appendMsg(s, c, b, wire.Have{Range: rr})
 		}
 		return true
 	})

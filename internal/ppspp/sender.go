@@ -3,6 +3,7 @@ package ppspp
 import (
 	"net/netip"
 
+	"github.com/nextshare/nextshare/internal/ppspp/wire"
 	"github.com/nextshare/nextshare/internal/udpio"
 )
 
@@ -57,4 +58,16 @@ func (s *sender) flush() {
 		s.pkts = s.pkts[:0]
 	}
 	s.slab = s.slab[:0]
+}
+
+// appendMsg appends m to b, a datagram to c, after sending b and starting
+// a new one if m would not fit, and counts it. (Generic rather than taking
+// a wire.Message, so that the message does not escape to the heap.)
+func appendMsg[M wire.Message](s *Swarm, c *channel, b []byte, m M) []byte {
+	if len(b)+m.Len(c.params) > maxPayload {
+		s.e.out.commit(b, c.addr)
+		b = s.e.out.begin(c.remote)
+	}
+	s.e.stats.sent(m.Type())
+	return m.Append(b, c.params)
 }

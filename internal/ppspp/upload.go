@@ -437,14 +437,8 @@ func (s *Swarm) sendIntegrity(c *channel, nodes []merkle.Node) {
 	}
 	b := s.e.out.begin(c.remote)
 	for _, nd := range nodes {
-		m := wire.Integrity{Range: nd.Bin.Range(), Hash: nd.Hash}
-		if len(b)+m.Len(c.params) > maxPayload {
-			s.e.out.commit(b, c.addr)
-			b = s.e.out.begin(c.remote)
-		}
-		b = m.Append(b, c.params)
+		b = appendMsg(s, c, b, wire.Integrity{Range: nd.Bin.Range(), Hash: nd.Hash})
 	}
-	s.e.stats.MsgsOut[wire.TypeIntegrity].Add(uint64(len(nodes)))
 	s.e.out.commit(b, c.addr)
 }
 
