@@ -16,7 +16,8 @@
 //	B's downlink:  loss, then queue (same rule), then duplication
 //	B's conn:      bounded receive queue (RecvQueuePackets); overflow is dropped
 //
-// Only payload bytes count against Rate; header overhead is not modelled.
+// Payload bytes count against Rate, plus each link's per-packet Overhead
+// (0 unless set), which stands for the headers a real link carries.
 // Conns on the same host share that host's links, which is how a shared
 // bottleneck is built. A datagram sent to the sender's own host skips both
 // links and is delivered at once. Every drop is counted (see Stats).

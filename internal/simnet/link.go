@@ -22,6 +22,10 @@ type LinkConfig struct {
 	Dup    float64       // probability that a packet is delivered twice
 	Rate   float64       // bytes per second; 0 means unlimited
 	Queue  time.Duration // max queuing delay before tail drop when Rate > 0; 0 means DefaultQueue
+	// Overhead is added to each packet's payload size where it counts
+	// against Rate: the headers a real link carries (28 bytes of IPv4 and
+	// UDP, 14 more of Ethernet, as a Linux qdisc on a veth counts them).
+	Overhead int
 }
 
 func (c LinkConfig) normalized() LinkConfig {
@@ -35,6 +39,7 @@ func (c LinkConfig) normalized() LinkConfig {
 	if c.Queue <= 0 {
 		c.Queue = DefaultQueue
 	}
+	c.Overhead = max(c.Overhead, 0)
 	return c
 }
 
@@ -102,7 +107,7 @@ func (l *link) enqueue(now time.Time, size int) (departure time.Time, ok bool) {
 		return now, true
 	}
 	wait := l.backlog(now)
-	tx := txTime(size, l.cfg.Rate)
+	tx := txTime(size+l.cfg.Overhead, l.cfg.Rate)
 	if tx > l.cfg.Queue || wait+tx > l.cfg.Queue { // first test avoids overflow
 		return time.Time{}, false
 	}
