@@ -26,6 +26,10 @@
 //	out     messages sent, by the same names
 //	bin     UDP payload bytes received (PPSPP and DHT)
 //	bout    UDP payload bytes sent by the PPSPP engine
+//	loss    datagrams the engine took as lost; retx: chunks sent again
+//	cwnd    the uplink's congestion window, bytes (the LEDBAT window all
+//	        channels share), infl its bytes in flight, and qd the queuing
+//	        delay it reads, microseconds: gauges, as of the latest ACK
 //	err     why the process stopped, if it failed           (exit)
 //
 // Every count is cumulative since the node started, and every record

@@ -36,6 +36,11 @@ type Record struct {
 	Out      map[string]uint64 `json:"out,omitempty"`
 	BytesIn  uint64            `json:"bin,omitempty"`
 	BytesOut uint64            `json:"bout,omitempty"`
+	Losses   uint64            `json:"loss,omitempty"`
+	Retx     uint64            `json:"retx,omitempty"`
+	Cwnd     int64             `json:"cwnd,omitempty"`
+	Inflight int64             `json:"infl,omitempty"`
+	QDelay   int64             `json:"qd,omitempty"`
 	Err      string            `json:"err,omitempty"`
 }
 

@@ -144,6 +144,11 @@ func (s *Sampler) record(ev string) Record {
 		Out:      st.MsgsOut.ByName(),
 		BytesIn:  st.BytesIn,
 		BytesOut: st.BytesOut,
+		Losses:   st.Losses,
+		Retx:     st.Retransmits,
+		Cwnd:     st.UplinkWindow,
+		Inflight: st.UplinkInflight,
+		QDelay:   st.UplinkQueueDelay.Microseconds(),
 	}
 	if info.Size > 0 {
 		r.Size = info.Size

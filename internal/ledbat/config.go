@@ -37,7 +37,8 @@ type Config struct {
 	BaseHistory   int  // one-minute buckets of base delay; default 10
 	CurrentFilter int  // samples in the current-delay filter; default 4
 	NoSlowStart   bool // start in congestion avoidance
-	// LossBeta is the fraction of the window kept on a loss, in (0, 1);
+	// LossBeta is the fraction of the window kept on a loss in congestion
+	// avoidance (one that ends slow start halves it), in (0, 1);
 	// default ½ (RFC 6817 §2.4.2). A controller that stands for several
 	// flows, each of which would halve only its own share, may keep more.
 	LossBeta float64

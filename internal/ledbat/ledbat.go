@@ -152,7 +152,15 @@ const lossGuard = 100 * time.Millisecond
 // the last reduction cuts nothing but makes that reduction final: the
 // caller, which reports losses in batches, can no longer tell whether all
 // losses of the event were spurious.
-func (l *LEDBAT) OnLoss(now time.Time) {
+func (l *LEDBAT) OnLoss(now time.Time) { l.OnLossFloor(now, 0) }
+
+// OnLossFloor is OnLoss for a sender that knows the window its path
+// needs: the reduction stops at floor bytes (never raising the window).
+// A sender that measures the rate its ACKs come back at, while the
+// bottleneck's queue overflows, knows that rate times the path's round
+// trip without a queue fills the path and builds none; cutting below it
+// only idles the link until additive increase climbs back.
+func (l *LEDBAT) OnLossFloor(now time.Time, floor int) {
 	guard := l.rtt.SRTT()
 	if guard <= 0 {
 		guard = lossGuard
@@ -167,9 +175,10 @@ func (l *LEDBAT) OnLoss(now time.Time) {
 		lastDecrease: l.lastDecrease, hasDecreased: l.hasDecreased,
 	}
 	l.canUndo = true
+	beta := l.beta()
 	l.slowStart = false
 	l.lastDecrease, l.hasDecreased = now, true
-	l.cwnd = min(l.cwnd, max(l.cwnd*l.beta(), float64(l.cfg.MinCwnd)))
+	l.cwnd = min(l.cwnd, max(l.cwnd*beta, float64(l.cfg.MinCwnd), float64(floor)))
 	l.ssthresh = l.cwnd
 }
 
@@ -228,4 +237,12 @@ func (l *LEDBAT) clamp() {
 }
 
 // beta is the fraction of the window kept on a loss.
-func (l *LEDBAT) beta() float64 { return l.cfg.LossBeta }
+// A loss that ends slow start halves the window whatever LossBeta says:
+// the window doubled in the round trip that overfilled the queue, so half
+// of it is the last window the path carried.
+func (l *LEDBAT) beta() float64 {
+	if l.slowStart {
+		return 0.5
+	}
+	return l.cfg.LossBeta
+}

@@ -256,14 +256,21 @@ func TestLossHalving(t *testing.T) {
 	if w := l.Window(); w != 16*mss {
 		t.Errorf("window %d, want %d after two separated losses", w, 16*mss)
 	}
-	// LossBeta keeps another fraction; out of range it is clamped.
-	l = New(Config{InitCwnd: 100 * mss, LossBeta: 0.7}, t0)
+	// LossBeta keeps another fraction in congestion avoidance; out of
+	// range it is clamped. A loss that ends slow start halves the window
+	// whatever LossBeta says.
+	l = New(Config{InitCwnd: 100 * mss, LossBeta: 0.7, NoSlowStart: true}, t0)
 	l.OnLoss(t0)
 	if w := l.Window(); w != 70*mss {
 		t.Errorf("LossBeta 0.7: window %d, want %d", w, 70*mss)
 	}
+	l = New(Config{InitCwnd: 100 * mss, LossBeta: 0.7}, t0)
+	l.OnLoss(t0)
+	if w := l.Window(); w != 50*mss {
+		t.Errorf("LossBeta 0.7 in slow start: window %d, want %d", w, 50*mss)
+	}
 	for _, b := range []float64{1.5, math.NaN()} {
-		l = New(Config{InitCwnd: 100 * mss, LossBeta: b}, t0)
+		l = New(Config{InitCwnd: 100 * mss, LossBeta: b, NoSlowStart: true}, t0)
 		l.OnLoss(t0)
 		if w := l.Window(); w != 50*mss {
 			t.Errorf("LossBeta %v: window %d, want %d", b, w, 50*mss)
@@ -423,5 +430,27 @@ func TestUndoLossSlowStartThreshold(t *testing.T) {
 	}
 	if w := l.Window(); w != 58*mss || !l.InSlowStart() {
 		t.Errorf("window %d (slow start %v), want %d still in slow start", w, l.InSlowStart(), 58*mss)
+	}
+}
+
+// TestLossFloor: OnLossFloor cuts no lower than the floor, and never
+// raises the window.
+func TestLossFloor(t *testing.T) {
+	t0 := time.Unix(0, 0)
+	mss := DefaultMSS
+	l := New(Config{InitCwnd: 100 * mss, NoSlowStart: true}, t0)
+	l.OnLossFloor(t0, 80*mss)
+	if w := l.Window(); w != 80*mss {
+		t.Errorf("window %d after a loss with floor %d, want the floor", w, 80*mss)
+	}
+	l = New(Config{InitCwnd: 100 * mss, NoSlowStart: true}, t0)
+	l.OnLossFloor(t0, 200*mss)
+	if w := l.Window(); w != 100*mss {
+		t.Errorf("window %d after a loss with a floor above it, want %d unchanged", w, 100*mss)
+	}
+	l = New(Config{InitCwnd: 100 * mss, NoSlowStart: true}, t0)
+	l.OnLossFloor(t0, 10*mss)
+	if w := l.Window(); w != 50*mss {
+		t.Errorf("window %d after a loss with a low floor, want %d", w, 50*mss)
 	}
 }

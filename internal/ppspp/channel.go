@@ -46,12 +46,12 @@ type channel struct {
 	paceAt        time.Time // when paceTokens was last refilled
 	maxAckedSeq   uint64
 	lastLoss      time.Time
-	cut           *lossCut // losses of the latest window cut, while undoable
+	lastAck       time.Time // when an ACK last acknowledged data of ours
+	cut           *lossCut  // losses of the latest window cut, while undoable
 	cc            ledbat.Controller
 	rtt           ledbat.RTT
 	minRTT        time.Duration // shortest RTT sample; 0 before any
 	qd            time.Duration // queuing delay at the last ACK, for the uplink
-	qdAt          time.Time     // when qd was taken
 	peerHave      *bin.Set      // chunks the peer has (HAVE, ACK)
 	known         *bin.Set      // tree nodes whose hashes the peer has or was sent
 	acked         *bin.Set      // tree nodes the peer has verified (from ACK/HAVE)
@@ -60,27 +60,29 @@ type channel struct {
 	ackedFn       func(bin.Bin) bool // peer has verified the node
 
 	// Download side.
-	cand      *merkle.Candidates
-	pending   map[uint64]pendingChunk
-	requests  []request // FIFO of outstanding REQUESTs
-	reqsHead  int
-	recvRuns  []bin.Range   // chunks verified from this peer in the current batch
-	haves     []pendingHave // chunks verified (from anyone) not yet announced to this peer
-	haveSent  time.Time     // when HAVEs last went to this peer
-	lastTS    uint64        // timestamp of the newest DATA not yet acknowledged
-	lastAt    time.Time     // when that DATA was taken in
-	recvCount int           // chunks in recvRuns
-	ackDue    time.Time     // when the pending ACKs must go
-	rateBytes uint64        // bytes verified since rateStart
-	rateStart time.Time
-	rate      float64       // chunks per second, smoothed
-	reqRTT    time.Duration // shortest REQUEST-to-DATA time seen; 0 before any
-	lastData  time.Time     // when DATA last came from the peer
-	peerNews  bool          // the peer announced chunks since we last tried to request
-	reqEpoch  uint64        // the picker's epoch when we last tried to request
-	bytesFrom uint64
-	bytesTo   uint64
-	dirtyRecv bool
+	cand       *merkle.Candidates
+	pending    map[uint64]pendingChunk
+	requests   []request // FIFO of outstanding REQUESTs
+	reqsHead   int
+	recvRuns   []bin.Range   // chunks verified from this peer in the current batch
+	haves      []pendingHave // chunks verified (from anyone) not yet announced to this peer
+	haveSent   time.Time     // when HAVEs last went to this peer
+	lastTS     uint64        // timestamp of the newest DATA not yet acknowledged
+	lastAt     time.Time     // when that DATA was taken in
+	recvCount  int           // chunks in recvRuns
+	ackDue     time.Time     // when the pending ACKs must go
+	rateBytes  uint64        // bytes verified since rateStart
+	rateStart  time.Time
+	rate       float64       // chunks per second, smoothed
+	reqRTT     time.Duration // shortest REQUEST-to-DATA time seen; 0 before any
+	lastData   time.Time     // when DATA last came from the peer
+	firstData  time.Time     // when the first verified chunk came from the peer
+	chunksFrom uint64        // verified chunks from the peer
+	peerNews   bool          // the peer announced chunks since we last tried to request
+	reqEpoch   uint64        // the picker's epoch when we last tried to request
+	bytesFrom  uint64
+	bytesTo    uint64
+	dirtyRecv  bool
 }
 
 type queued struct {

@@ -2,6 +2,7 @@ package ppspp
 
 import (
 	"sync/atomic"
+	"time"
 
 	"github.com/nextshare/nextshare/internal/ppspp/wire"
 )
@@ -69,6 +70,11 @@ type Stats struct {
 	Losses          atomic.Uint64
 	SpuriousLosses  atomic.Uint64 // losses the original's late ACK or HAVE disproved
 	Channels        atomic.Int64
+
+	// Gauges of the uplink window all channels share (see uplink), as of
+	// its latest acknowledgement: window and bytes in flight, and the
+	// queuing delay it reads, in nanoseconds.
+	UplinkWindow, UplinkInflight, UplinkQueueDelay atomic.Int64
 }
 
 // received counts a parsed message; the wire reader yields known types only.
@@ -94,6 +100,8 @@ type Snapshot struct {
 	ChunksVerified, ChunksPending, Duplicates, ChunksSent, Retransmits uint64
 	RequestTimeouts, Cancelled, Losses, SpuriousLosses                 uint64
 	Channels                                                           int64
+	UplinkWindow, UplinkInflight                                       int64
+	UplinkQueueDelay                                                   time.Duration
 }
 
 // Snapshot returns a copy of the counters.
@@ -109,6 +117,8 @@ func (s *Stats) Snapshot() Snapshot {
 		Duplicates: s.Duplicates.Load(), ChunksSent: s.ChunksSent.Load(),
 		Retransmits: s.Retransmits.Load(), RequestTimeouts: s.RequestTimeouts.Load(), Cancelled: s.Cancelled.Load(),
 		Losses: s.Losses.Load(), SpuriousLosses: s.SpuriousLosses.Load(), Channels: s.Channels.Load(),
+		UplinkWindow: s.UplinkWindow.Load(), UplinkInflight: s.UplinkInflight.Load(),
+		UplinkQueueDelay: time.Duration(s.UplinkQueueDelay.Load()),
 	}
 	for i := range sn.MsgsIn {
 		sn.MsgsIn[i] = s.MsgsIn[i].Load()

@@ -135,14 +135,16 @@ func lossSetup(t *testing.T, n *simnet.Network) (*Swarm, *scriptedLeecher, uint6
 	}
 }
 
-// seederWindow reads the seeder's window to its only channel, and whether
-// a cut can still be undone, in the engine's loop.
+// seederWindow reads the seeder's uplink window, and whether the cut of
+// its only channel's loss can still be undone, in the engine's loop. (The
+// path to the leecher has no queue of its own, so a loss on it is the
+// uplink's to answer: the channel's own window stays.)
 func seederWindow(t *testing.T, sw *Swarm) (w int, undoable bool) {
 	t.Helper()
 	found := false
 	sw.e.do(func() {
 		for _, c := range sw.channels {
-			w, undoable, found = c.cc.Window(), c.cut != nil, true
+			w, undoable, found = sw.e.up.cc.Window(), c.cut != nil, true
 		}
 	})
 	if !found {

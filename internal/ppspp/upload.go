@@ -97,6 +97,7 @@ func (s *Swarm) onAck(c *channel, r bin.Range, delayUS int64, now time.Time) {
 		}
 	}
 	if ackedBytes > 0 {
+		c.lastAck = now
 		delay := time.Duration(delayUS) * time.Microsecond
 		// One ACK names a range of chunks, each its own datagram: slow
 		// start counts one acknowledgement per datagram.
@@ -107,11 +108,12 @@ func (s *Swarm) onAck(c *channel, r bin.Range, delayUS int64, now time.Time) {
 		} else {
 			c.cc.OnAck(now, ackedBytes, delay)
 		}
-		s.e.up.onAck(s.e, c, now, ackedBytes, ackedPkts, rtt, delay)
+		s.e.up.onAck(&s.e.stats, c, now, ackedBytes, ackedPkts, rtt, delay)
 	}
 	// Pop acknowledged entries; an unacknowledged one that dupThresh later
 	// ones overtook was lost: queue it again, at the front.
 	var lost []uint64
+	var lostSent time.Time // when the newest of lost was sent
 	for c.inflightHead < len(c.inflight) {
 		e := &c.inflight[c.inflightHead]
 		seq := c.inflightSeq
@@ -123,6 +125,7 @@ func (s *Swarm) onAck(c *channel, r bin.Range, delayUS int64, now time.Time) {
 			c.inflightBytes -= e.size
 			s.e.up.inflight -= e.size
 			lost = append(lost, e.chunk)
+			lostSent = later(lostSent, e.at)
 		}
 		c.inflightHead++
 		c.inflightSeq++
@@ -130,9 +133,16 @@ func (s *Swarm) onAck(c *channel, r bin.Range, delayUS int64, now time.Time) {
 	c.compactInflight()
 	if len(lost) > 0 {
 		s.e.stats.Losses.Add(uint64(len(lost)))
-		if now.Sub(c.lastLoss) > c.rtt.SRTT() {
-			c.cc.OnLoss(now)
-			s.e.up.cc.OnLoss(now)
+		if lostSent.After(c.lastLoss) {
+			// Losses of datagrams sent before the last cut belong to
+			// its congestion event (RFC 6582 §3.2, by time).
+			if c.qd > s.e.up.qd+ownQueue {
+				// The path to this peer has a queue of its own: its
+				// window answers for it. A loss on a queue all channels
+				// share is the uplink's to answer.
+				c.cc.OnLoss(now)
+			}
+			s.e.up.onLoss(now, lostSent)
 			c.cut = &lossCut{lost: make(map[uint64]time.Time, len(lost)), prevLoss: c.lastLoss}
 			c.lastLoss = now
 		}
@@ -189,10 +199,11 @@ func (s *Swarm) checkSpurious(c *channel, r bin.Range, now time.Time) {
 	}
 	if c.cut != nil && len(cut.lost) == 0 {
 		c.cut = nil
-		if u, ok := c.cc.(interface{ UndoLoss() bool }); ok && u.UndoLoss() {
-			c.lastLoss = cut.prevLoss
-			s.e.up.cc.UndoLoss()
+		if u, ok := c.cc.(interface{ UndoLoss() bool }); ok {
+			u.UndoLoss()
 		}
+		c.lastLoss = cut.prevLoss
+		s.e.up.cc.UndoLoss()
 	}
 }
 
@@ -206,6 +217,11 @@ func (c *channel) compactInflight() {
 		c.inflightHead = 0
 	}
 }
+
+// ackedRecently is how long after its last ACK a peer that keeps talking
+// to us counts as reachable, so that a timeout on its channel is taken as
+// a loss rather than as a dead path.
+const ackedRecently = 5 * time.Second
 
 // checkRTO retransmits everything in flight when the oldest datagram has
 // waited longer than the retransmission timeout (RFC 6298, RFC 6817 §2.4.2).
@@ -229,9 +245,21 @@ func (s *Swarm) checkRTO(c *channel, now time.Time) {
 	c.inflightHead = 0
 	s.e.up.inflight -= c.inflightBytes // one silent peer does not stall the others
 	c.inflightBytes = 0
-	c.cc.OnTimeout(now)
-	c.cut = nil     // a timeout is never undone
-	c.rtt.Backoff() // RFC 6298 §5.5; a peer that vanished is probed ever more rarely
+	if c.lastRecv.After(first.at) && now.Sub(c.lastAck) < ackedRecently && c.qd <= s.e.up.qd+ownQueue {
+		// The peer went on talking to us after the oldest datagram left,
+		// and acknowledged our data not long ago, through a path with no
+		// queue of its own: the path works and the datagrams were lost,
+		// most likely to our own uplink's queue overflowing, which takes
+		// a channel's few datagrams in flight all at once. That is the
+		// uplink's loss to answer; a timeout would shrink this channel to
+		// one datagram and back off its timer, stalling it for seconds
+		// while the uplink idles.
+		s.e.up.onLoss(now, first.at)
+	} else {
+		c.cc.OnTimeout(now)
+		c.rtt.Backoff() // RFC 6298 §5.5; a peer that vanished is probed ever more rarely
+	}
+	c.cut = nil // a timeout is never undone
 	s.e.stats.Losses.Add(uint64(len(lost)))
 	for j := len(lost) - 1; j >= 0; j-- {
 		c.pushReq(queued{r: bin.Range{Start: lost[j], End: lost[j]}, retx: true}, true)
