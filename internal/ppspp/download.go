@@ -359,6 +359,10 @@ func (s *Swarm) gotChunk(c *channel, i uint64, data []byte, ts uint64, now time.
 			}
 		}
 	}
+	if c.firstData.IsZero() {
+		c.firstData = now
+	}
+	c.chunksFrom++
 	c.bytesFrom += uint64(len(data))
 	c.rateBytes++
 	if el := now.Sub(c.rateStart); el >= 100*time.Millisecond {
@@ -370,6 +374,19 @@ func (s *Swarm) gotChunk(c *channel, i uint64, data []byte, ts uint64, now time.
 	if s.complete() {
 		s.finish()
 	}
+}
+
+// deliveryRate is the rate, in chunks per second, that a request's
+// deadline allows for: the smoothed rate, but no more than the average
+// since the peer's first chunk. Over dozens of peers each sends a few
+// chunks a second, in bursts, and the smoothed rate of a burst would set
+// deadlines that the peer's next quiet spell misses: the request expires,
+// is cancelled and asked of someone else.
+func (c *channel) deliveryRate(now time.Time) float64 {
+	if el := now.Sub(c.firstData); !c.firstData.IsZero() && el >= time.Second {
+		return min(c.rate, float64(c.chunksFrom)/el.Seconds())
+	}
+	return c.rate
 }
 
 func (s *Swarm) channelOf(p picker.PeerID) *channel {
@@ -514,7 +531,7 @@ func (s *Swarm) control(c *channel, now time.Time, ack bool) []byte {
 func (s *Swarm) appendAcks(c *channel, b []byte, now time.Time) []byte {
 	delay := int64(uint64(c.lastAt.UnixMicro()) - c.lastTS)
 	for _, r := range c.recvRuns {
-		for _, rr := range s.wireRanges(c, r, true) {
+		for _, rr := range s.wireRanges(c, r) {
 			b = appendMsg(s, c, b, wire.Ack{Range: rr, DelaySample: delay})
 		}
 	}
@@ -528,7 +545,7 @@ func (s *Swarm) appendAcks(c *channel, b []byte, now time.Time) []byte {
 func (s *Swarm) acksLen(c *channel) int {
 	n := 0
 	for _, r := range c.recvRuns {
-		n += len(s.wireRanges(c, r, true))
+		n += len(s.wireRanges(c, r))
 	}
 	return n * wire.Ack{}.Len(c.params)
 }
@@ -681,7 +698,10 @@ func (s *Swarm) appendRequests(c *channel, b []byte, now time.Time) []byte {
 		// Urgent chunks nobody was asked for go out now, even past a
 		// full window, when a reader waits for one or they are many.
 		want = max(want, int(min(u, uint64(w))))
-	} else if want < w/8 {
+	} else if want < w/8 || len(b) <= 4 && want < w/2 {
+		// Top the window up with messages going to the peer anyway; on
+		// their own, requests wait until half the window is free, so
+		// that they take a datagram per several chunks, not per chunk.
 		return b
 	}
 	s.ranges = s.pk.Next(s.ranges[:0], c.peer, want)
@@ -697,13 +717,13 @@ func (s *Swarm) appendRequest(c *channel, b []byte, r bin.Range, now time.Time) 
 	// the rate it delivers (at least minRate, so a peer that has sent
 	// nothing yet is not waited for forever).
 	backlog := float64(s.pk.Outstanding(c.peer))
-	rate := max(c.rate, minRate)
+	rate := max(c.deliveryRate(now), minRate)
 	wait := 2*time.Second + time.Duration(backlog/rate*float64(time.Second))
 	if wait > 30*time.Second {
 		wait = 30 * time.Second
 	}
 	c.requests = append(c.requests, request{r: r, sent: now, deadline: now.Add(wait)})
-	for _, rr := range s.wireRanges(c, r, false) {
+	for _, rr := range s.wireRanges(c, r) {
 		m := wire.Request{Range: rr}
 		if len(b)+m.Len(c.params)+1 > maxPayload {
 			s.e.out.commit(b, c.addr)
@@ -759,7 +779,7 @@ func (s *Swarm) expireRequests(c *channel, now time.Time) {
 // appendCancel adds CANCELs for r to b, starting a new datagram to c when
 // b is full.
 func (s *Swarm) appendCancel(c *channel, b []byte, r bin.Range) []byte {
-	for _, rr := range s.wireRanges(c, r, false) {
+	for _, rr := range s.wireRanges(c, r) {
 		b = appendMsg(s, c, b, wire.Cancel{Range: rr})
 	}
 	return b

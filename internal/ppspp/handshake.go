@@ -318,7 +318,7 @@ func (s *Swarm) sendHandshakeReply(c *channel, now time.Time) {
 // new datagrams to c as needed; it returns the unsent last datagram.
 func (s *Swarm) appendHaves(c *channel, b []byte, iter func(func(bin.Range) bool)) []byte {
 	iter(func(r bin.Range) bool {
-		for _, rr := range s.wireRanges(c, r, true) {
+		for _, rr := range s.wireRanges(c, r) {
 			b = appendMsg(s, c, b, wire.Have{Range: rr})
 		}
 		return true
@@ -327,11 +327,12 @@ func (s *Swarm) appendHaves(c *channel, b []byte, iter func(func(bin.Range) bool
 }
 
 // wireRanges splits r into what c's chunk addressing can carry: aligned
-// bins for bin addressing or when aligned is set (libswift only ever sends
-// aligned blocks in HAVE and ACK), r itself otherwise.
-func (s *Swarm) wireRanges(c *channel, r bin.Range, aligned bool) []bin.Range {
+// bins for bin addressing, r itself for chunk ranges. (libswift sends only
+// aligned blocks, but takes any chunk range apart into bins itself, in
+// every message: one message per run saves a HAVE per bin of it.)
+func (s *Swarm) wireRanges(c *channel, r bin.Range) []bin.Range {
 	s.ranges = s.ranges[:0]
-	if aligned || c.params.Addr == wire.Bin32 || c.params.Addr == wire.Bin64 {
+	if c.params.Addr == wire.Bin32 || c.params.Addr == wire.Bin64 {
 		for _, b := range r.Bins() {
 			s.ranges = append(s.ranges, b.Range())
 		}
@@ -366,7 +367,24 @@ func (e *Engine) onHandshake(c *channel, m *wire.Msg, now time.Time) bool {
 	c.remote = hs.SrcChannel
 	c.setParams(p)
 	c.sw.peerUp(c)
+	c.sw.announceAll(c, now)
 	return true
+}
+
+// announceAll tells the peer of a channel we opened what we have: the
+// responder's reply carried its HAVEs (sendHandshakeReply), and from now
+// on the chunks we verify are queued for it, but the chunks verified before
+// the peer answered would otherwise never be announced to it. In a flash
+// crowd those are the first chunks a leecher got from the seeder, which
+// the peers it meets through PEX need most.
+func (s *Swarm) announceAll(c *channel, now time.Time) {
+	if s.have.Count() == 0 {
+		return
+	}
+	b := s.e.out.begin(c.remote)
+	b = s.appendHaves(c, b, func(yield func(bin.Range) bool) { s.have.Ranges(yield) })
+	s.e.out.commit(b, c.addr)
+	c.lastSend = now
 }
 
 // sendClose sends an explicit close: a HANDSHAKE with source channel 0 and

@@ -186,8 +186,11 @@ func TestLibswiftLeecherReplay(t *testing.T) {
 				haves = append(haves, m.Range.String())
 			}
 		}
-		if strings.Join(haves, " ") != "[0..3] [4..4]" {
-			t.Fatalf("HAVEs %v, libswift sends [0..3] [4..4]", haves)
+		// libswift itself sends aligned bins, [0..3] [4..4]; it takes a
+		// chunk range of any shape apart into bins on receipt, so one
+		// message for the run says the same in fewer bytes.
+		if strings.Join(haves, " ") != "[0..4]" {
+			t.Fatalf("HAVEs %v, want [0..4]", haves)
 		}
 		// Frame 3: REQUEST [0..0] + PEX_REQ.
 		swift.WriteToUDPAddrPort(withChannel(frames[3].payload, ours), seeder.addr)
