@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -116,6 +117,7 @@ type proc struct {
 	since    time.Time // start of the current online or offline period
 	left     bool      // gone for good
 	churning bool      // stopped by the lab, to come back
+	ready    time.Time // its first start record, from its event log
 	done     time.Time // completion, from its event log
 	tail     tail
 }
@@ -219,10 +221,14 @@ func (r *runner) loop(ctx context.Context) error {
 	for {
 		now := time.Now()
 		el := now.Sub(r.started)
+		var due []*proc
 		for _, p := range r.procs {
-			if err := r.step(ctx, p, now, el); err != nil {
-				return err
+			if r.step(p, now, el) {
+				due = append(due, p)
 			}
+		}
+		if err := r.startAll(ctx, due, now); err != nil {
+			return err
 		}
 		if r.sc.Stop == StopAllComplete && r.allComplete() {
 			r.logf("all %d downloads complete after %v", r.gets(), el.Round(time.Millisecond))
@@ -249,10 +255,11 @@ func (r *runner) loop(ctx context.Context) error {
 	}
 }
 
-// step advances one host's schedule.
-func (r *runner) step(ctx context.Context, p *proc, now time.Time, el time.Duration) error {
+// step advances one host's schedule and reports whether its process is
+// due to start (or restart) now.
+func (r *runner) step(p *proc, now time.Time, el time.Duration) bool {
 	if p.left {
-		return nil
+		return false
 	}
 	if p.cmd != nil {
 		r.follow(p)
@@ -276,26 +283,59 @@ func (r *runner) step(ctx context.Context, p *proc, now time.Time, el time.Durat
 	running := p.cmd != nil
 	switch {
 	case !running && p.stints == 0:
-		if el >= p.plan.Start {
-			return r.start(ctx, p, now)
-		}
+		return el >= p.plan.Start && !r.seedersStarting(p)
 	case running && p.plan.Churn != nil && p.done.IsZero() && !p.churning:
 		if now.Sub(p.since) >= p.plan.Churn.Up {
 			r.signal(p, syscall.SIGTERM)
 			p.churning = true
 		}
 	case !running && p.plan.Churn != nil && p.done.IsZero():
-		if now.Sub(p.since) >= p.plan.Churn.Down {
-			return r.start(ctx, p, now)
+		return now.Sub(p.since) >= p.plan.Churn.Down
+	}
+	return false
+}
+
+// seedersStarting reports whether get p must wait for seeders of its
+// arrival time that are still starting: started, but not serving yet (no
+// start record in their event log). A crowd that arrives at a seeder still
+// hashing its content retries its handshakes a second later, which would
+// count against the swarm; the scenario means the seeder to be there.
+func (r *runner) seedersStarting(p *proc) bool {
+	if p.plan.Role != RoleGet {
+		return false
+	}
+	for _, q := range r.procs {
+		if q.plan.Role == RoleSeed && q.plan.Start <= p.plan.Start && !q.left && q.ready.IsZero() {
+			return true
 		}
 	}
-	return nil
+	return false
+}
+
+// startAll starts the processes of due at once: one after another, each
+// fork and exec of a few tens of milliseconds would spread a crowd that
+// arrives together over most of a second on a small machine.
+func (r *runner) startAll(ctx context.Context, due []*proc, now time.Time) error {
+	errs := make([]error, len(due))
+	var wg sync.WaitGroup
+	for i, p := range due {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = r.start(ctx, p, now)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // follow reads what the host's event log gained since the last look.
 func (r *runner) follow(p *proc) {
 	p.tail.poll(func(rec events.Record) {
-		if rec.Ev == "complete" && p.done.IsZero() {
+		switch {
+		case rec.Ev == events.EvStart && p.ready.IsZero():
+			p.ready = time.UnixMilli(rec.T)
+		case rec.Ev == events.EvComplete && p.done.IsZero():
 			p.done = time.UnixMilli(rec.T)
 		}
 	})
@@ -324,6 +364,10 @@ func (r *runner) start(ctx context.Context, p *proc, now time.Time) error {
 	}
 	cmd := r.net.Command(ctx, p.plan.Name, r.cfg.Binary, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
+	// Dozens of hosts share a few cores: one P each keeps a host's
+	// reader and loop goroutines on one thread, instead of waking a
+	// second one (and spinning it) for every datagram.
+	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
 	// The lab stops its processes itself (stopAll); ctx ending must not
 	// SIGKILL them before they write their last event.
 	cmd.Cancel = func() error { return nil }
