@@ -229,12 +229,13 @@ func (s *Swarm) onData(c *channel, m *wire.Msg, in *inbound, now time.Time) {
 	}
 	cs := s.tree.ChunkSize()
 	payload := m.Payload
-	// The ACK's delay sample (RFC 7574 §8.7) is taken when the ACK leaves;
-	// move the timestamp by the time the datagram waited for the loop, so
-	// the sample measures the path, not this process's scheduling.
+	// The ACK's delay sample (RFC 7574 §8.7) is now minus the timestamp;
+	// shift the timestamp by the time since the reader took the datagram
+	// off the socket, so that the sample measures the path, not this
+	// process's scheduling.
 	ts := m.Timestamp
-	if lag := now.Sub(in.at); !in.at.IsZero() && lag > 0 {
-		ts += uint64(lag.Microseconds())
+	if !in.at.IsZero() {
+		ts += uint64(now.Sub(in.at).Microseconds())
 	}
 	for i := r.Start; i <= r.End; i++ {
 		n := cs

@@ -184,25 +184,34 @@ func (e *Engine) loop() {
 	for {
 		select {
 		case batch := <-e.in:
-			now := time.Now()
-			e.handleBatch(batch, now)
+			// Every step reads the clock afresh. Handling a batch
+			// takes a while on a busy machine, and the reader takes
+			// more datagrams off the socket meanwhile: a time read
+			// before them would make their DATA look older than
+			// when it arrived (RFC 7574 §8.7's delay samples read
+			// low, even below zero, and LEDBAT's base delay with
+			// them) and stamp the DATA sent after them early.
+			e.handleBatch(batch, time.Now())
 			// Drain what else is queued before sending, so ACKs coalesce.
 			for i := 0; i < 8; i++ {
 				select {
 				case batch = <-e.in:
-					e.handleBatch(batch, now)
+					e.handleBatch(batch, time.Now())
 					continue
 				default:
 				}
 				break
 			}
-			e.afterInput(now)
+			e.afterInput(time.Now())
 			retick()
 		case f := <-e.calls:
 			f()
 			e.afterInput(time.Now())
 			retick()
-		case now := <-tick.C:
+		case <-tick.C:
+			// The tick's own time is when it was due, which on a
+			// busy machine may be well before it is received.
+			now := time.Now()
 			e.onTick(now)
 			e.afterInput(now)
 			retick()
