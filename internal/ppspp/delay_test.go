@@ -44,12 +44,7 @@ func noisyPeer(c *simnet.Conn, stop <-chan struct{}, stopped chan<- struct{}) {
 		if ch, err := rd.Reset(buf[:n], p); err != nil || ch != 0 || !rd.Next(&m) || m.Type != wire.TypeHandshake {
 			continue
 		}
-		var o wire.Options
-		o.SetVersion(1)
-		o.SetMinVersion(1)
-		o.SetIntegrityMethod(1)
-		o.SetHashFunc(0)
-		o.SetChunkAddr(wire.ChunkRange32)
+		o := testOptions(nil)
 		remote, from = m.Handshake.SrcChannel, addr
 		b := wire.AppendChannel(nil, remote)
 		b = wire.Handshake{SrcChannel: 0x01020304, Options: o}.Append(b, p)
@@ -81,7 +76,8 @@ func TestDelaySampleStalledLoop(t *testing.T) {
 		n := simnet.New(41)
 		defer n.Close()
 		link := simnet.LinkConfig{Delay: 10 * time.Millisecond, Rate: 2.5e6} // 20 Mbit/s
-		oneWay := 2 * link.Delay                                             // the seeder's uplink, then the leecher's downlink
+		// The seeder's uplink, then the leecher's downlink.
+		oneWay := 2 * link.Delay
 		seeder := startNode(t, n, "10.0.0.1", link, link, Config{})
 		defer seeder.e.Close()
 		sw := seed(t, seeder, src)

@@ -14,6 +14,22 @@ import (
 	"github.com/nextshare/nextshare/internal/simnet"
 )
 
+// testOptions returns the handshake options of libswift's profile (version
+// 1, Merkle tree, SHA-1, 32-bit chunk ranges), naming the swarm id unless it
+// is nil, as a reply does.
+func testOptions(id []byte) wire.Options {
+	var o wire.Options
+	o.SetVersion(1)
+	o.SetMinVersion(1)
+	if id != nil {
+		o.SetSwarmID(id)
+	}
+	o.SetIntegrityMethod(1)
+	o.SetHashFunc(0)
+	o.SetChunkAddr(wire.ChunkRange32)
+	return o
+}
+
 // corruptSeeder is a scripted peer that answers handshakes and requests
 // like a seeder but flips a byte in every chunk it sends, with correct
 // hashes.
@@ -39,12 +55,7 @@ func corruptSeeder(t *testing.T, c *simnet.Conn, tree *merkle.Tree, data []byte)
 					continue
 				}
 				remote = m.Handshake.SrcChannel
-				var o wire.Options
-				o.SetVersion(1)
-				o.SetMinVersion(1)
-				o.SetIntegrityMethod(1)
-				o.SetHashFunc(0)
-				o.SetChunkAddr(wire.ChunkRange32)
+				o := testOptions(nil)
 				b := wire.AppendChannel(nil, remote)
 				b = wire.Handshake{SrcChannel: 0x01020304, Options: o}.Append(b, p)
 				for _, pk := range tree.Peaks() {
@@ -193,13 +204,7 @@ func TestBadInputCounted(t *testing.T) {
 			raw.WriteToUDPAddrPort(b, seeder.addr)
 			time.Sleep(10 * time.Millisecond)
 		}
-		var o wire.Options
-		o.SetVersion(1)
-		o.SetMinVersion(1)
-		o.SetSwarmID(bytes.Repeat([]byte{7}, 20))
-		o.SetIntegrityMethod(1)
-		o.SetHashFunc(0)
-		o.SetChunkAddr(wire.ChunkRange32)
+		o := testOptions(bytes.Repeat([]byte{7}, 20))
 		send(wire.Handshake{SrcChannel: 99, Options: o}.Append(wire.AppendChannel(nil, 0), p))
 		send([]byte{1, 2})
 		send([]byte{0, 0, 0, 0, 0x7f, 1, 2, 3})
@@ -265,12 +270,7 @@ func silentPeer(c *simnet.Conn, tree *merkle.Tree, cancels chan<- bin.Range) {
 				if ch != 0 {
 					continue
 				}
-				var o wire.Options
-				o.SetVersion(1)
-				o.SetMinVersion(1)
-				o.SetIntegrityMethod(1)
-				o.SetHashFunc(0)
-				o.SetChunkAddr(wire.ChunkRange32)
+				o := testOptions(nil)
 				b := wire.AppendChannel(nil, m.Handshake.SrcChannel)
 				b = wire.Handshake{SrcChannel: 0x01020304, Options: o}.Append(b, p)
 				for _, pk := range tree.Peaks() {

@@ -30,13 +30,7 @@ func newScriptedLeecher(t *testing.T, n *simnet.Network, link simnet.LinkConfig,
 		t.Fatal(err)
 	}
 	l := &scriptedLeecher{t: t, c: c, seeder: seeder, buf: make([]byte, 2048)}
-	var o wire.Options
-	o.SetVersion(1)
-	o.SetMinVersion(1)
-	o.SetSwarmID(root)
-	o.SetIntegrityMethod(1)
-	o.SetHashFunc(0)
-	o.SetChunkAddr(wire.ChunkRange32)
+	o := testOptions(root)
 	b := wire.AppendChannel(nil, 0)
 	b = wire.Handshake{SrcChannel: 0x0a0b0c0d, Options: o}.Append(b, wire.DefaultParams)
 	l.write(b)
