@@ -44,10 +44,9 @@ func noisyPeer(c *simnet.Conn, stop <-chan struct{}, stopped chan<- struct{}) {
 		if ch, err := rd.Reset(buf[:n], p); err != nil || ch != 0 || !rd.Next(&m) || m.Type != wire.TypeHandshake {
 			continue
 		}
-		o := testOptions(nil)
 		remote, from = m.Handshake.SrcChannel, addr
 		b := wire.AppendChannel(nil, remote)
-		b = wire.Handshake{SrcChannel: 0x01020304, Options: o}.Append(b, p)
+		b = wire.Handshake{SrcChannel: 0x01020304, Options: testOptions(nil)}.Append(b, p)
 		c.WriteToUDPAddrPort(b, from)
 	}
 	for range 3000 {
@@ -99,8 +98,8 @@ func TestDelaySampleStalledLoop(t *testing.T) {
 		leecher.e.Connect(ls, nc.LocalAddrPort())
 		done := waitDone(t, ls, 60*time.Second)
 		close(stop)
+		nc.Close() // ends a read still waiting for the handshake
 		<-stopped
-		nc.Close()
 		if !done {
 			info := ls.Info()
 			t.Fatalf("leecher has %d of %d chunks after 60s", info.HaveChunks, info.NumChunks)
