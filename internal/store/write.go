@@ -173,7 +173,7 @@ func (s *Store) Flush() error {
 	first, count, run := s.runFirst, s.runLen, s.run
 	s.runLen, s.run = 0, s.run[:0]
 	off := int64(first) * int64(s.hdr.chunkSize)
-	if _, err := s.content.WriteAt(run, off); err != nil {
+	if err := writeAt(s.content, run, off); err != nil {
 		s.writeErr = fmt.Errorf("store: write chunks %d..%d: %w", first, first+count-1, err)
 		return s.writeErr
 	}

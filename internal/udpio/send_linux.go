@@ -105,12 +105,13 @@ func (w *writer) release() {
 
 // sendmmsg is the RawConn write callback: false asks the netpoller to wait
 // for the socket to become writable. The kernel reports an error only when
-// no message was sent, so a set errno is always about message 0.
+// no message was sent, so a set errno is always about message 0. Like
+// recvmmsg, it never waits and is made raw.
 func (s *sysConn) sendmmsg(fd uintptr) bool {
 	w := &s.w
 	for {
 		w.calls++
-		n, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&w.hdrs[0])), uintptr(w.nmsg), 0, 0, 0)
+		n, _, e := unix.RawSyscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&w.hdrs[0])), uintptr(w.nmsg), 0, 0, 0)
 		switch e {
 		case 0:
 			w.n, w.errno = int(n), 0
