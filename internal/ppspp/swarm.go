@@ -234,8 +234,8 @@ func (s *Swarm) Info() Info {
 			Size:       s.tree.Size(),
 			SizeHint:   s.sizeHint.Load(),
 			Complete:   s.complete(),
-			BytesFrom:  make(map[netip.AddrPort]uint64),
-			BytesTo:    make(map[netip.AddrPort]uint64),
+			BytesFrom:  make(map[netip.AddrPort]uint64, len(s.bytesFrom)+len(s.channels)),
+			BytesTo:    make(map[netip.AddrPort]uint64, len(s.bytesTo)+len(s.channels)),
 		}
 		for a, n := range s.bytesFrom {
 			in.BytesFrom[a] += n
