@@ -38,7 +38,7 @@ func (s *Store) Checkpoint() error {
 }
 
 // CheckpointAsync is Checkpoint with the syncs on another goroutine, so
-// that the owner, which calls it about once a second, goes on while the
+// that the owner, which calls it every few seconds, goes on while the
 // disk works. It does nothing while the previous one runs; the error it
 // returns is that of an earlier checkpoint, or of the flush.
 func (s *Store) CheckpointAsync() error {

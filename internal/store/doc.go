@@ -32,7 +32,7 @@
 //
 // Power loss can write pages back in any order, so the live bitmap alone
 // proves nothing after one. A checkpoint (CheckpointAsync, which the owner
-// calls about once a second and which syncs on another goroutine, or
+// calls every few seconds and which syncs on another goroutine, or
 // Checkpoint, which Close calls and which waits) first takes a copy of the
 // verified-chunk set, then syncs the content, then the state file's
 // header, live bitmap and hashes, and only then writes that copy into the
