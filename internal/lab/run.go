@@ -262,7 +262,10 @@ func (r *runner) step(p *proc, now time.Time, el time.Duration) bool {
 		return false
 	}
 	if p.cmd != nil {
-		r.follow(p)
+		if p.ready.IsZero() || now.Sub(p.tail.polled) >= followEvery {
+			r.follow(p)
+			p.tail.polled = now
+		}
 		select {
 		case err := <-p.exited:
 			p.cmd = nil
@@ -684,7 +687,16 @@ type tail struct {
 	off     int64
 	partial []byte
 	have    uint64
+	polled  time.Time // when step last followed it
 }
+
+// followEvery is how often the lab reads the event log of a host that has
+// started serving: enough for the progress lines and the stop condition,
+// while times come from the records themselves. Logs grow ten records a
+// second per host, and reading each every 50 ms took a few percent of
+// the machine in flashcrowd. A host not started yet is read every tick,
+// for the crowd that waits for its seeder.
+const followEvery = 500 * time.Millisecond
 
 // needed returns the lines of b, whole lines of an event log, that a poll
 // has to decode: every record but the samples, and the last sample. The
