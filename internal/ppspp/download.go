@@ -621,11 +621,11 @@ func (s *Swarm) flushHaves(c *channel, b []byte, now time.Time) []byte {
 	merged, s.haveKeep = dueHaves(s.haveOut[:0], s.haveKeep[:0], c.haves, s.have, s.tree.NumChunks(), all, s.haveAge(), now)
 	c.haves = append(c.haves[:0], s.haveKeep...)
 	s.haveOut = merged
+	// Bin addressing would take joined runs apart into more bins.
+	join := c.params.Addr != wire.Bin32 && c.params.Addr != wire.Bin64
+	runs := announceable(merged, s.have, c.peerHave, join)
 	b = s.appendHaves(c, b, func(yield func(bin.Range) bool) {
-		for _, r := range merged {
-			if c.peerHave.HasRange(r) {
-				continue
-			}
+		for _, r := range runs {
 			if !yield(r) {
 				return
 			}
@@ -633,6 +633,26 @@ func (s *Swarm) flushHaves(c *channel, b []byte, now time.Time) []byte {
 	})
 	c.haveSent = now
 	return b
+}
+
+// announceable compacts runs, sorted and merged, in place to the HAVEs
+// that go to a peer holding peer: it leaves out runs the peer has, and,
+// if join, runs separated only by chunks we have (announced before) become
+// one range. A HAVE may name chunks again, and one message then does for
+// several.
+func announceable(runs []bin.Range, have, peer *bin.Set, join bool) []bin.Range {
+	out := runs[:0]
+	for _, r := range runs {
+		if peer.HasRange(r) {
+			continue
+		}
+		if k := len(out); k > 0 && join && have.HasRange(bin.Range{Start: out[k-1].End + 1, End: r.Start - 1}) {
+			out[k-1].End = r.End
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // dueHaves splits pending, runs of chunks verified and not yet announced

@@ -52,3 +52,30 @@ func TestDueHaves(t *testing.T) {
 		t.Errorf("all: announced %v, kept %v; want %v and nothing", out, keep, want)
 	}
 }
+
+// TestAnnounceable: runs the peer holds are left out; with join, runs
+// separated only by chunks we have go as one range, and not across a
+// chunk we lack.
+func TestAnnounceable(t *testing.T) {
+	set := func(rs ...bin.Range) *bin.Set {
+		s := bin.NewSet(0, 0)
+		for _, r := range rs {
+			if _, err := s.AddRange(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return s
+	}
+	have := set(bin.Range{Start: 0, End: 40}, bin.Range{Start: 42, End: 60})
+	peer := set(bin.Range{Start: 20, End: 22})
+	runs := func() []bin.Range {
+		return []bin.Range{{Start: 2, End: 3}, {Start: 9, End: 9}, {Start: 20, End: 22}, {Start: 30, End: 31}, {Start: 45, End: 46}, {Start: 50, End: 50}}
+	}
+	if got, want := announceable(runs(), have, peer, true), []bin.Range{{Start: 2, End: 31}, {Start: 45, End: 50}}; !slices.Equal(got, want) {
+		t.Errorf("joined: %v, want %v", got, want)
+	}
+	want := []bin.Range{{Start: 2, End: 3}, {Start: 9, End: 9}, {Start: 30, End: 31}, {Start: 45, End: 46}, {Start: 50, End: 50}}
+	if got := announceable(runs(), have, peer, false); !slices.Equal(got, want) {
+		t.Errorf("not joined: %v, want %v", got, want)
+	}
+}
