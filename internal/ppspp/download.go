@@ -622,8 +622,7 @@ func (s *Swarm) flushHaves(c *channel, b []byte, now time.Time) []byte {
 	c.haves = append(c.haves[:0], s.haveKeep...)
 	s.haveOut = merged
 	// Bin addressing would take joined runs apart into more bins.
-	join := c.params.Addr != wire.Bin32 && c.params.Addr != wire.Bin64
-	runs := announceable(merged, s.have, c.peerHave, join)
+	runs := announceable(merged, s.have, c.peerHave, !c.params.Addr.IsBin())
 	b = s.appendHaves(c, b, func(yield func(bin.Range) bool) {
 		for _, r := range runs {
 			if !yield(r) {

@@ -332,7 +332,7 @@ func (s *Swarm) appendHaves(c *channel, b []byte, iter func(func(bin.Range) bool
 // every message: one message per run saves a HAVE per bin of it.)
 func (s *Swarm) wireRanges(c *channel, r bin.Range) []bin.Range {
 	s.ranges = s.ranges[:0]
-	if c.params.Addr == wire.Bin32 || c.params.Addr == wire.Bin64 {
+	if c.params.Addr.IsBin() {
 		for _, b := range r.Bins() {
 			s.ranges = append(s.ranges, b.Range())
 		}

@@ -38,6 +38,10 @@ func (a ChunkAddr) Size() int {
 // Valid reports whether a is a defined chunk addressing method.
 func (a ChunkAddr) Valid() bool { return a.Size() != 0 }
 
+// IsBin reports whether a addresses chunks by bin numbers, which cover
+// only aligned, power-of-two runs of chunks.
+func (a ChunkAddr) IsBin() bool { return a == Bin32 || a == Bin64 }
+
 // is32 reports whether a is one of the 32-bit methods, whose live discard
 // window (option 7, §7.9) is 32 bits wide; the others use 64 bits.
 func (a ChunkAddr) is32() bool { return a == Bin32 || a == ChunkRange32 }
