@@ -164,11 +164,27 @@ func (e *Engine) handleOpen(in *inbound, now time.Time) {
 	if s.banned[in.from] {
 		return
 	}
-	// A repeated handshake (our reply was lost): answer it again.
 	for _, c := range s.channels {
-		if c.addr == in.from && c.remote == hs.SrcChannel {
+		if c.addr != in.from {
+			continue
+		}
+		if c.remote == hs.SrcChannel {
+			// A repeated handshake (our reply was lost): answer it again.
 			s.sendHandshakeReply(c, now)
 			return
+		}
+		if c.initiator && !c.established && c.id != hs.SrcChannel {
+			// Crossed opens: each side learnt of the other (from a tracker
+			// or PEX) and opened a channel before the other's arrived.
+			// Both keep the one whose initiator's channel ID is smaller,
+			// so that the pair shares one channel, not two that each carry
+			// every HAVE.
+			e.stats.CrossedOpens.Add(1)
+			if c.id < hs.SrcChannel {
+				return // the peer drops its own when ours arrives
+			}
+			e.dropChannel(c, "crossed open")
+			break
 		}
 	}
 	params, ok := s.acceptOptions(&hs.Options)

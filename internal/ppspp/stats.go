@@ -69,6 +69,7 @@ type Stats struct {
 	Cancelled       atomic.Uint64 // requests cancelled after a seek
 	Losses          atomic.Uint64
 	SpuriousLosses  atomic.Uint64 // losses the original's late ACK or HAVE disproved
+	CrossedOpens    atomic.Uint64 // a peer's open that crossed ours (one of the two is dropped)
 	Channels        atomic.Int64
 
 	// Gauges of the uplink window all channels share (see uplink), as of
@@ -98,7 +99,7 @@ type Snapshot struct {
 	Malformed, UnknownChannel, UnknownSwarm, BadHandshake, BadRange    uint64
 	CorruptChunks, BadHashes, PeersDropped, Other                      uint64
 	ChunksVerified, ChunksPending, Duplicates, ChunksSent, Retransmits uint64
-	RequestTimeouts, Cancelled, Losses, SpuriousLosses                 uint64
+	RequestTimeouts, Cancelled, Losses, SpuriousLosses, CrossedOpens   uint64
 	Channels                                                           int64
 	UplinkWindow, UplinkInflight                                       int64
 	UplinkQueueDelay                                                   time.Duration
@@ -116,7 +117,7 @@ func (s *Stats) Snapshot() Snapshot {
 		ChunksVerified: s.ChunksVerified.Load(), ChunksPending: s.ChunksPending.Load(),
 		Duplicates: s.Duplicates.Load(), ChunksSent: s.ChunksSent.Load(),
 		Retransmits: s.Retransmits.Load(), RequestTimeouts: s.RequestTimeouts.Load(), Cancelled: s.Cancelled.Load(),
-		Losses: s.Losses.Load(), SpuriousLosses: s.SpuriousLosses.Load(), Channels: s.Channels.Load(),
+		Losses: s.Losses.Load(), SpuriousLosses: s.SpuriousLosses.Load(), CrossedOpens: s.CrossedOpens.Load(), Channels: s.Channels.Load(),
 		UplinkWindow: s.UplinkWindow.Load(), UplinkInflight: s.UplinkInflight.Load(),
 		UplinkQueueDelay: time.Duration(s.UplinkQueueDelay.Load()),
 	}
