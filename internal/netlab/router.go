@@ -346,20 +346,16 @@ func (r *router) read(m *mmsgs) {
 		if err == unix.EINTR {
 			continue
 		}
-		if err != nil {
-			if err != unix.EAGAIN {
-				r.log.Debug("netlab: read nfqueue", "err", err)
-			}
-			r.backlog = false
-			r.lastRead = r.readNow
-			return
+		if err != nil && err != unix.EAGAIN {
+			r.log.Debug("netlab: read nfqueue", "err", err)
 		}
 		for i := range n {
 			r.parse(m.msg(i))
 		}
 		got += n
-		if n < readBatch {
-			// The socket is empty: a further call would find nothing.
+		if err != nil || n < readBatch {
+			// The socket is empty (a short batch means a further call
+			// would find nothing).
 			r.backlog = false
 			r.lastRead = r.readNow
 			return
